@@ -1,0 +1,217 @@
+//! The pure state transitions: recording events and sessions, FIFO eviction, and the roll-up of
+//! an agent's profile and the project totals.
+//!
+//! Everything here is deterministic and does no I/O, so the rules can be tested (and
+//! property-tested) without a file.
+
+use crate::{
+    AgentEvent, AgentProfile, DashboardState, Level, Limits, RECENT_EVENTS_LIMIT, SessionSummary,
+};
+
+/// What recording one event or session did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum RecordOutcome {
+    /// It was added; `evicted` older entries were dropped to stay within the limits.
+    Recorded {
+        /// How many of the oldest entries were evicted.
+        evicted: usize,
+    },
+    /// An entry with the same id is already stored: nothing changed (a retried write).
+    Duplicate,
+}
+
+/// What recording a batch of events did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BatchOutcome {
+    /// Events added.
+    pub recorded: usize,
+    /// Events skipped because their id was already stored (or repeated within the batch).
+    pub duplicates: usize,
+    /// Older events evicted to stay within the limit.
+    pub evicted: usize,
+}
+
+/// Achievements and the rule that earns each; earned badges are never removed.
+///
+/// | id | earned by |
+/// |---|---|
+/// | `first_blood` | the first success |
+/// | `hat_trick` | a streak of 3 successes |
+/// | `on_fire` | a streak of 10 successes |
+/// | `centurion` | 100 successes |
+/// | `token_millionaire` | 1 000 000 lifetime tokens |
+pub const ACHIEVEMENTS: [&str; 5] =
+    ["first_blood", "hat_trick", "on_fire", "centurion", "token_millionaire"];
+
+/// Strengths this version computes (others written by other tools are kept):
+/// `fast_execution` (mean duration at most 15 s), `reliable` (at least 10 invocations with a
+/// success rate of 95% or more), `frugal` (at least 5 successes costing at most $0.01 each).
+pub const STRENGTHS: [&str; 3] = ["fast_execution", "reliable", "frugal"];
+
+/// Weaknesses this version computes (others written by other tools are kept):
+/// `high_error_rate` (at least 3 invocations with a success rate under 70%), `slow_execution`
+/// (mean duration over 300 s), `expensive` (at least 3 successes costing over $1 each).
+pub const WEAKNESSES: [&str; 3] = ["high_error_rate", "slow_execution", "expensive"];
+
+impl DashboardState {
+    /// Records one event: appends it, evicts the oldest events beyond `limits.max_events`, and
+    /// rolls the event into its agent's profile and the project totals.
+    ///
+    /// An event whose id is already stored (in `events`, or among its agent's
+    /// `recent_events`) changes nothing and returns [`RecordOutcome::Duplicate`], so a retried
+    /// write is never counted twice.
+    ///
+    /// ```
+    /// use metrics_types::{AgentEvent, DashboardState, EventStatus, Limits, NewAgentEvent, RecordOutcome};
+    ///
+    /// let start = "2026-02-14T17:10:00+00:00".parse().unwrap();
+    /// let event = AgentEvent::new(NewAgentEvent::new("e1", "coding", EventStatus::Success, start)).unwrap();
+    /// let mut state = DashboardState::new("demo");
+    /// assert_eq!(state.record_event(event.clone(), &Limits::DEFAULT), RecordOutcome::Recorded { evicted: 0 });
+    /// assert_eq!(state.record_event(event, &Limits::DEFAULT), RecordOutcome::Duplicate);
+    /// assert_eq!(state.agents()["coding"].xp(), 11);
+    /// ```
+    pub fn record_event(&mut self, event: AgentEvent, limits: &Limits) -> RecordOutcome {
+        if self.is_duplicate_event(&event) {
+            return RecordOutcome::Duplicate;
+        }
+        self.total_tokens = self.total_tokens.saturating_add(event.total_tokens);
+        self.total_cost_usd += event.estimated_cost_usd;
+        self.total_duration_seconds += event.duration_seconds;
+        let profile = self
+            .agents
+            .entry(event.agent_name.clone())
+            .or_insert_with(|| AgentProfile::named(&event.agent_name));
+        roll_up(profile, &event);
+        self.events.push(event);
+        RecordOutcome::Recorded { evicted: evict_oldest(&mut self.events, limits.max_events) }
+    }
+
+    /// Records many events in order, as [`DashboardState::record_event`] would one by one.
+    pub fn record_events(&mut self, events: Vec<AgentEvent>, limits: &Limits) -> BatchOutcome {
+        let mut outcome = BatchOutcome::default();
+        for event in events {
+            match self.record_event(event, limits) {
+                RecordOutcome::Recorded { evicted } => {
+                    outcome.recorded += 1;
+                    outcome.evicted += evicted;
+                }
+                RecordOutcome::Duplicate => outcome.duplicates += 1,
+            }
+        }
+        outcome
+    }
+
+    /// Records a session summary: appends it, evicts the oldest beyond `limits.max_sessions`,
+    /// and counts it in `total_sessions`. A session id already stored changes nothing.
+    pub fn record_session(&mut self, session: SessionSummary, limits: &Limits) -> RecordOutcome {
+        if self.sessions.iter().any(|stored| stored.session_id == session.session_id) {
+            return RecordOutcome::Duplicate;
+        }
+        self.total_sessions = self.total_sessions.saturating_add(1);
+        self.sessions.push(session);
+        RecordOutcome::Recorded { evicted: evict_oldest(&mut self.sessions, limits.max_sessions) }
+    }
+
+    /// Drops the oldest events and sessions beyond `limits`, e.g. after lowering the limits.
+    /// Profiles and totals keep counting what was dropped.
+    pub fn enforce_limits(&mut self, limits: &Limits) -> usize {
+        evict_oldest(&mut self.events, limits.max_events)
+            + evict_oldest(&mut self.sessions, limits.max_sessions)
+    }
+
+    fn is_duplicate_event(&self, event: &AgentEvent) -> bool {
+        let in_profile = self
+            .agents
+            .get(&event.agent_name)
+            .is_some_and(|profile| profile.recent_events.contains(&event.event_id));
+        in_profile || self.contains_event(&event.event_id)
+    }
+}
+
+/// Drops entries from the front (the oldest) until at most `limit` remain.
+fn evict_oldest<T>(entries: &mut Vec<T>, limit: usize) -> usize {
+    let excess = entries.len().saturating_sub(limit);
+    entries.drain(..excess);
+    excess
+}
+
+/// Adds one event to a profile's lifetime totals and recomputes its derived fields.
+fn roll_up(profile: &mut AgentProfile, event: &AgentEvent) {
+    profile.total_invocations = profile.total_invocations.saturating_add(1);
+    if event.status.is_success() {
+        profile.successful_invocations = profile.successful_invocations.saturating_add(1);
+        profile.current_streak = profile.current_streak.saturating_add(1);
+        profile.best_streak = profile.best_streak.max(profile.current_streak);
+        // 10 per success plus a bonus of the streak length, so a first success gives 11.
+        profile.xp = profile.xp.saturating_add(10).saturating_add(profile.current_streak);
+    } else {
+        profile.failed_invocations = profile.failed_invocations.saturating_add(1);
+        profile.current_streak = 0;
+    }
+    profile.total_tokens = profile.total_tokens.saturating_add(event.total_tokens);
+    profile.total_cost_usd += event.estimated_cost_usd;
+    profile.total_duration_seconds += event.duration_seconds;
+
+    let total = profile.total_invocations as f64;
+    let successes = profile.successful_invocations as f64;
+    profile.success_rate = successes / total;
+    profile.avg_duration_seconds = profile.total_duration_seconds / total;
+    profile.avg_tokens_per_call = profile.total_tokens as f64 / total;
+    profile.cost_per_success_usd =
+        if successes > 0.0 { profile.total_cost_usd / successes } else { 0.0 };
+    profile.level = i64::from(Level::for_xp(profile.xp.max(0) as u64).number());
+
+    let ended_at = event.ended_at;
+    if profile.last_active.is_none_or(|last| last.instant() <= ended_at.instant()) {
+        profile.last_active = Some(ended_at);
+    }
+    profile.recent_events.push(event.event_id.clone());
+    evict_oldest(&mut profile.recent_events, RECENT_EVENTS_LIMIT);
+
+    award_achievements(profile);
+    recompute_badges(profile);
+}
+
+fn award_achievements(profile: &mut AgentProfile) {
+    let earned = [
+        profile.successful_invocations >= 1,
+        profile.current_streak >= 3,
+        profile.current_streak >= 10,
+        profile.successful_invocations >= 100,
+        profile.total_tokens >= 1_000_000,
+    ];
+    for (id, is_earned) in ACHIEVEMENTS.into_iter().zip(earned) {
+        if is_earned && !profile.achievements.iter().any(|have| have == id) {
+            profile.achievements.push(id.to_owned());
+        }
+    }
+}
+
+fn recompute_badges(profile: &mut AgentProfile) {
+    let (total, successes) = (profile.total_invocations, profile.successful_invocations);
+    let strengths = [
+        profile.avg_duration_seconds <= 15.0,
+        total >= 10 && profile.success_rate >= 0.95,
+        successes >= 5 && profile.cost_per_success_usd <= 0.01,
+    ];
+    let weaknesses = [
+        total >= 3 && profile.success_rate < 0.7,
+        profile.avg_duration_seconds > 300.0,
+        successes >= 3 && profile.cost_per_success_usd > 1.0,
+    ];
+    replace_known(&mut profile.strengths, &STRENGTHS, &strengths);
+    replace_known(&mut profile.weaknesses, &WEAKNESSES, &weaknesses);
+}
+
+/// Sets the badges this version computes and keeps those it does not know.
+fn replace_known(badges: &mut Vec<String>, known: &[&str], holds: &[bool]) {
+    badges.retain(|badge| !known.contains(&badge.as_str()));
+    for (id, _) in known.iter().zip(holds).filter(|(_, holds)| **holds) {
+        badges.push((*id).to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests;

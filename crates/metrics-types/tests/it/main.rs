@@ -1,0 +1,6 @@
+//! Integration tests of `metrics-types` through its public API only.
+
+mod reference;
+mod roundtrip;
+mod snapshots;
+mod tidy;
