@@ -1,0 +1,91 @@
+//! Durable replace with a backup, against the floor of the same bytes in the same run.
+//!
+//! - `floor`: temporary write + `fdatasync` + rename + directory `fsync`, written with `std`
+//!   directly: the least a durable atomic replace can cost.
+//! - `replace_no_backup`: `atomic_fs::replace` without a backup.
+//! - `replace_hardlink_backup`: `atomic_fs::replace` keeping the previous generation.
+//! - `naive_copy_backup`: the floor plus a second full durable copy as the backup (what the
+//!   Python seed did), for comparison.
+//!
+//! After the runs, the ratios to the floor are printed; `docs/benchmarks.md` records them.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+use atomic_fs::{Backup, Durability, ReplaceConfig, replace};
+use criterion::Criterion;
+
+/// About the size of a store holding 500 events.
+const PAYLOAD_LEN: usize = 380 * 1024;
+const GROUP: &str = "replace_380k";
+
+#[expect(clippy::disallowed_methods, reason = "the floor is written without atomic-fs on purpose")]
+fn floor_replace(target: &Path, bytes: &[u8]) {
+    let temp = target.with_extension("floor-tmp");
+    let mut file = File::create(&temp).unwrap();
+    file.write_all(bytes).unwrap();
+    file.sync_data().unwrap();
+    std::fs::rename(&temp, target).unwrap();
+    File::open(target.parent().unwrap()).unwrap().sync_all().unwrap();
+}
+
+fn naive_copy_backup(target: &Path, bytes: &[u8]) {
+    let backup = target.with_extension("naive-bak");
+    if let Ok(old) = std::fs::read(target) {
+        floor_replace(&backup, &old);
+    }
+    floor_replace(target, bytes);
+}
+
+fn benches(c: &mut Criterion) {
+    let dir =
+        tempfile::tempdir_in(std::env::var_os("BENCH_DIR").unwrap_or_else(|| ".".into())).unwrap();
+    let payload: Vec<u8> = (0..PAYLOAD_LEN).map(|idx| b'a' + (idx % 26) as u8).collect();
+    let mut group = c.benchmark_group(GROUP);
+    let floor_target = dir.path().join("floor.json");
+    group.bench_function("floor", |b| b.iter(|| floor_replace(&floor_target, &payload)));
+    let target = dir.path().join("plain.json");
+    let plain = ReplaceConfig { durability: Durability::Full, backup: Backup::None };
+    group.bench_function("replace_no_backup", |b| {
+        b.iter(|| replace(&target, &payload, &plain).unwrap())
+    });
+    let target = dir.path().join("backup.json");
+    let backed_up =
+        ReplaceConfig { durability: Durability::Full, backup: Backup::PreviousGeneration };
+    group.bench_function("replace_hardlink_backup", |b| {
+        b.iter(|| replace(&target, &payload, &backed_up).unwrap())
+    });
+    let target = dir.path().join("naive.json");
+    group.bench_function("naive_copy_backup", |b| b.iter(|| naive_copy_backup(&target, &payload)));
+    group.finish();
+}
+
+/// The mean of one benchmark from criterion's estimates, in nanoseconds.
+fn mean_ns(name: &str) -> Option<f64> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/criterion")
+        .join(GROUP)
+        .join(name)
+        .join("new/estimates.json");
+    let estimates: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    estimates["mean"]["point_estimate"].as_f64()
+}
+
+#[expect(clippy::print_stdout, reason = "a benchmark reports its results")]
+fn print_ratios() {
+    let Some(floor) = mean_ns("floor") else { return };
+    println!("\n{GROUP}: mean time and ratio to the floor in this run");
+    for name in ["floor", "replace_no_backup", "replace_hardlink_backup", "naive_copy_backup"] {
+        if let Some(mean) = mean_ns(name) {
+            println!("  {name:<24} {:>8.3} ms  {:>5.2}x", mean / 1e6, mean / floor);
+        }
+    }
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    benches(&mut criterion);
+    criterion.final_summary();
+    print_ratios();
+}

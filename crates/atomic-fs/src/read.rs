@@ -1,0 +1,99 @@
+//! `read`: the whole current generation of a file, without a lock, bounded in size.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use crate::error::{Error, IoResultExt, Op};
+use crate::sys::{FileKind, FileSystem, RealFileSystem};
+
+/// Identifies one generation of a file: its inode, size and change times.
+///
+/// Every [`crate::replace`] creates a new inode, so a writer that remembers the identity it
+/// wrote can tell, under the lock, whether the file is still its own generation without
+/// reading it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileIdentity {
+    pub(crate) device: u64,
+    pub(crate) inode: u64,
+    pub(crate) size: u64,
+    pub(crate) modified_ns: (i64, i64),
+    pub(crate) changed_ns: (i64, i64),
+}
+
+impl FileIdentity {
+    /// Whether both identities name the same file (inode), even if it changed since.
+    pub fn is_same_file(&self, other: &FileIdentity) -> bool {
+        (self.device, self.inode) == (other.device, other.inode)
+    }
+}
+
+/// A file's bytes and the identity of the generation they came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contents {
+    /// The whole file.
+    pub bytes: Vec<u8>,
+    /// The generation read.
+    pub identity: FileIdentity,
+}
+
+/// Reads the whole file at `path`, refusing more than `max_len` bytes. `Ok(None)` when nothing
+/// is there.
+///
+/// No lock is needed: [`crate::replace`] swaps whole files by rename, and an open descriptor
+/// keeps reading the generation it opened. A symbolic link is refused ([`Error::Symlink`]),
+/// as is a directory ([`Error::IsDirectory`]) and a file over the limit
+/// ([`Error::TooLarge`], checked before reading and again while reading).
+pub fn read(path: &Path, max_len: u64) -> Result<Option<Contents>, Error> {
+    read_with(&RealFileSystem, path, max_len)
+}
+
+/// The identity of the file at `path` now, without reading it; `Ok(None)` when nothing is
+/// there.
+pub fn identity(path: &Path) -> Result<Option<FileIdentity>, Error> {
+    let inspection = RealFileSystem.inspect(path).context(Op::Inspect, path)?;
+    Ok(inspection
+        .filter(|inspection| inspection.kind == FileKind::File)
+        .map(|inspection| inspection.identity))
+}
+
+pub(crate) fn read_with(
+    fs: &dyn FileSystem,
+    path: &Path,
+    max_len: u64,
+) -> Result<Option<Contents>, Error> {
+    let file = match fs.open_read(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) if crate::sys::is_symlink_loop(&err) => {
+            return Err(Error::Symlink { path: path.to_owned() });
+        }
+        Err(err) => return Err(err).context(Op::Read, path),
+    };
+    let metadata = file.metadata().context(Op::Read, path)?;
+    if metadata.is_dir() {
+        return Err(Error::IsDirectory { path: path.to_owned() });
+    }
+    if metadata.len() > max_len {
+        return Err(Error::TooLarge {
+            path: path.to_owned(),
+            size: metadata.len(),
+            limit: max_len,
+        });
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    (&file).take(max_len.saturating_add(1)).read_to_end(&mut bytes).context(Op::Read, path)?;
+    if bytes.len() as u64 > max_len {
+        return Err(Error::TooLarge {
+            path: path.to_owned(),
+            size: bytes.len() as u64,
+            limit: max_len,
+        });
+    }
+    let identity = identity_of_file(&file).context(Op::Read, path)?;
+    Ok(Some(Contents { bytes, identity }))
+}
+
+pub(crate) fn identity_of_file(file: &File) -> io::Result<FileIdentity> {
+    Ok(crate::sys::identity_of(&file.metadata()?))
+}

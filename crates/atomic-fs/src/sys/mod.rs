@@ -1,0 +1,71 @@
+//! The narrow seam between this crate and the operating system.
+//!
+//! Every file-system call the crate makes goes through [`FileSystem`] (files and directories)
+//! or the lock functions re-exported here, in the order the callers spell out. A
+//! crash-consistency suite can therefore swap in a simulated file system that drops
+//! un-fsynced data at any step; the unit tests already swap in one that fails at a chosen step.
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+
+#[cfg(unix)]
+mod unix;
+
+#[cfg(unix)]
+pub(crate) use unix::{
+    RealFileSystem, identity_of, is_same_file, is_symlink_loop, open_lock_file, process_is_alive,
+    try_lock_exclusive, unlock,
+};
+
+#[cfg(not(unix))]
+compile_error!(
+    "atomic-fs supports Unix (Linux, macOS) only: it relies on flock, O_NOFOLLOW, hard links \
+     and directory fsync, and would be silently weaker without them"
+);
+
+/// What a path is, without following a symbolic link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileKind {
+    File,
+    Directory,
+    Symlink,
+    Other,
+}
+
+/// The result of `lstat` on a path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Inspection {
+    pub(crate) kind: FileKind,
+    /// Permission bits (`0o7777`).
+    pub(crate) mode: u32,
+    pub(crate) identity: crate::FileIdentity,
+}
+
+/// The file-system calls of a replace, each a single system call with a contract.
+pub(crate) trait FileSystem: Sync {
+    /// Creates `path` exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC`) with exactly the
+    /// permission bits `mode` (set with `fchmod`, so the umask cannot narrow them). Fails if
+    /// anything, a symbolic link included, already exists at `path`.
+    fn create_new(&self, path: &Path, mode: u32) -> io::Result<File>;
+    /// Writes all of `bytes` at the file's current position.
+    fn write_all(&self, file: &mut File, bytes: &[u8]) -> io::Result<()>;
+    /// Flushes the file's data and the metadata needed to read it back (`fdatasync`, or
+    /// `F_FULLFSYNC` on macOS, through `File::sync_data`).
+    fn sync_file(&self, file: &File) -> io::Result<()>;
+    /// Creates a hard link `to` of `from` (`linkat` without following symlinks).
+    fn link(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Atomically replaces `to` with `from` (`rename(2)`): readers see one or the other.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Flushes a directory, making the renames and links in it durable (`fsync` on the
+    /// directory; see <https://lwn.net/Articles/457667/>).
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+    /// Removes a file (`unlink`).
+    fn remove(&self, path: &Path) -> io::Result<()>;
+    /// `lstat`: what is at `path`, or `None` if nothing is.
+    fn inspect(&self, path: &Path) -> io::Result<Option<Inspection>>;
+    /// Opens `path` for reading without following a symbolic link.
+    fn open_read(&self, path: &Path) -> io::Result<File>;
+    /// Names of the entries of a directory.
+    fn list_dir(&self, dir: &Path) -> io::Result<Vec<std::ffi::OsString>>;
+}

@@ -1,0 +1,122 @@
+//! Names of the temporary files beside a target, and removal of those a dead writer left.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use crate::error::{Error, IoResultExt, Op};
+use crate::sys::FileSystem;
+use crate::{FileLock, directory_of};
+
+/// A temporary file younger than this is left alone even if its writer looks dead, in case
+/// the process id check is wrong (a pid namespace we cannot see into).
+const STALE_AGE: Duration = Duration::from_secs(60);
+
+/// Tells temporary files of one process apart.
+static NEXT_NONCE: AtomicU64 = AtomicU64::new(0);
+
+/// What a temporary file is for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TempKind {
+    /// The new contents, renamed over the target.
+    Contents,
+    /// A hard link of the old contents, renamed over the backup.
+    Backup,
+}
+
+impl TempKind {
+    fn tag(self) -> &'static str {
+        match self {
+            TempKind::Contents => "tmp",
+            TempKind::Backup => "bak-tmp",
+        }
+    }
+}
+
+/// `dir/.NAME.tmp.PID.NONCE`: hidden, beside the target (so the rename stays in one file
+/// system), and unique per process and call.
+pub(crate) fn temp_path(target: &Path, kind: TempKind) -> PathBuf {
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    let nonce = NEXT_NONCE.fetch_add(1, Ordering::Relaxed);
+    let random = fastrand::u32(..);
+    let file_name = format!(".{name}.{}.{}.{nonce}-{random:08x}", kind.tag(), std::process::id());
+    directory_of(target).join(file_name)
+}
+
+/// Removes the temporary files of `target` that a writer which died left behind; returns how
+/// many. Requires the lock, so that no live writer that follows the protocol is mid-replace.
+///
+/// A file is removed when its writer process no longer exists and the file is older than a
+/// minute; files of live processes other than ours are left alone.
+pub fn remove_stale_temps(lock: &FileLock, target: &Path) -> Result<usize, Error> {
+    let _ = lock;
+    remove_stale_temps_with(&crate::sys::RealFileSystem, target)
+}
+
+pub(crate) fn remove_stale_temps_with(fs: &dyn FileSystem, target: &Path) -> Result<usize, Error> {
+    let dir = directory_of(target);
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    let prefixes =
+        [TempKind::Contents, TempKind::Backup].map(|kind| format!(".{name}.{}.", kind.tag()));
+    let mut removed = 0;
+    for entry in fs.list_dir(&dir).context(Op::ListDir, &dir)? {
+        let Some(pid) = writer_pid(&entry, &prefixes) else { continue };
+        let path = dir.join(&entry);
+        if pid != std::process::id() && crate::sys::process_is_alive(pid) {
+            continue;
+        }
+        let old_enough = std::fs::symlink_metadata(&path)
+            .and_then(|metadata| metadata.modified())
+            .is_ok_and(|modified| {
+                SystemTime::now().duration_since(modified).unwrap_or_default() >= STALE_AGE
+            });
+        if !old_enough {
+            continue;
+        }
+        match fs.remove(&path) {
+            Ok(()) => removed += 1,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err).context(Op::Remove, &path),
+        }
+    }
+    Ok(removed)
+}
+
+/// The writer's pid if `entry` is one of our temporary files.
+fn writer_pid(entry: &OsString, prefixes: &[String]) -> Option<u32> {
+    let entry = entry.to_str()?;
+    let rest = prefixes.iter().find_map(|prefix| entry.strip_prefix(prefix.as_str()))?;
+    rest.split('.').next()?.parse().ok()
+}
+
+/// Removes a temporary file when dropped, unless it was renamed into place.
+pub(crate) struct TempGuard<'a> {
+    fs: &'a dyn FileSystem,
+    path: PathBuf,
+    armed: bool,
+}
+
+impl<'a> TempGuard<'a> {
+    pub(crate) fn new(fs: &'a dyn FileSystem, path: PathBuf) -> TempGuard<'a> {
+        TempGuard { fs, path, armed: true }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file was renamed into place: there is nothing to remove.
+    pub(crate) fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for TempGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            // Best effort: if this fails, the next writer's stale-file sweep removes it.
+            let _ = self.fs.remove(&self.path);
+        }
+    }
+}

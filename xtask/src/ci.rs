@@ -1,0 +1,52 @@
+//! `cargo xtask ci`: every check CI runs, in the order CI runs them.
+//!
+//! `.ci/run` installs the tools a fresh machine lacks, runs the README's test command, then
+//! calls this task; a local `cargo xtask ci` that passes predicts a green CI.
+
+use crate::cmd::{cargo, exec, is_installed};
+
+/// The steps, by name, in order.
+const STEPS: [&str; 5] = ["fmt", "clippy", "test", "doc", "deny"];
+
+fn run_step(step: &str) -> Result<(), String> {
+    match step {
+        "fmt" => exec(&mut cargo(&["fmt", "--all", "--", "--check"])),
+        "clippy" => {
+            exec(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+        }
+        "test" => exec(&mut cargo(&["test", "--workspace"])),
+        "doc" => {
+            exec(cargo(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
+        }
+        "deny" => deny(),
+        other => Err(format!("unknown ci step {other:?}; steps are {STEPS:?}")),
+    }
+}
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let mut skip: Vec<&str> = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--skip" => skip.push(args.next().ok_or("--skip needs a step name")?),
+            other => return Err(format!("unknown option {other:?} for ci")),
+        }
+    }
+    for step in STEPS.iter().filter(|step| !skip.contains(step)) {
+        run_step(step)?;
+    }
+    Ok(())
+}
+
+/// License, ban and source checks. Advisories are not checked: they need the RustSec database
+/// from GitHub, which this environment cannot reach (see `deny.toml`).
+#[expect(clippy::print_stderr, reason = "xtask reports skipped steps")]
+fn deny() -> Result<(), String> {
+    if !is_installed("cargo-deny", &["--version"]) {
+        eprintln!(
+            "skipping cargo deny: cargo-deny is not installed (`cargo install cargo-deny --locked`)"
+        );
+        return Ok(());
+    }
+    exec(&mut cargo(&["deny", "check", "licenses", "bans", "sources"]))
+}

@@ -1,0 +1,125 @@
+//! Tidy checks, run by plain `cargo test`: file headers, test conventions, and the layering of
+//! the crates, so that a local test pass predicts a green CI.
+
+use std::path::{Path, PathBuf};
+
+use crate::cmd::{cargo, workspace_root};
+
+/// Every `.rs` file under `crates/` and `xtask/`.
+fn rust_files() -> Vec<PathBuf> {
+    let root = workspace_root();
+    let mut pending = vec![root.join("crates"), root.join("xtask")];
+    let mut files = Vec::new();
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(workspace_root()).unwrap_or(path).display().to_string()
+}
+
+#[test]
+fn every_rust_file_starts_with_a_doc_comment() {
+    let missing: Vec<String> = rust_files()
+        .into_iter()
+        .filter(|path| {
+            let is_unit_tests = path.file_name().is_some_and(|name| name == "tests.rs");
+            let text = std::fs::read_to_string(path).unwrap();
+            !is_unit_tests && !text.starts_with("//!")
+        })
+        .map(|path| relative(&path))
+        .collect();
+    assert!(missing.is_empty(), "files without a `//!` header: {missing:?}");
+}
+
+#[test]
+fn no_should_panic_or_ignore_outside_loom_models() {
+    let offenders: Vec<String> = rust_files()
+        .into_iter()
+        .filter(|path| !relative(path).contains("loom") && !path.ends_with("xtask/src/tidy.rs"))
+        .filter(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            text.contains("#[should_panic") || text.contains("#[ignore")
+        })
+        .map(|path| relative(&path))
+        .collect();
+    assert!(offenders.is_empty(), "assert on the Err instead: {offenders:?}");
+}
+
+#[test]
+fn metrics_types_does_no_io() {
+    let src = workspace_root().join("crates/metrics-types/src");
+    let offenders: Vec<String> = rust_files()
+        .into_iter()
+        .filter(|path| path.starts_with(&src) && !path.ends_with("tests.rs"))
+        .filter(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            ["std::fs", "std::net", "std::process", "File::"].iter().any(|io| text.contains(io))
+        })
+        .map(|path| relative(&path))
+        .collect();
+    assert!(offenders.is_empty(), "metrics-types must not do I/O: {offenders:?}");
+}
+
+/// The normal (non-dev) dependency names of a package, transitively.
+fn dependency_names(package: &str) -> Vec<String> {
+    let output = cargo(&[
+        "tree",
+        "--offline",
+        "-p",
+        package,
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+fn check_layering(package: &str, forbidden: &[&str]) {
+    let names = dependency_names(package);
+    let found: Vec<&&str> =
+        forbidden.iter().filter(|name| names.iter().any(|n| n == *name)).collect();
+    assert!(found.is_empty(), "{package} must not depend on {found:?} (see docs/ARCHITECTURE.md)");
+}
+
+#[test]
+fn crates_depend_only_downwards() {
+    check_layering("metrics-types", &["atomic-fs", "metrics-store", "rustix", "libc", "tempfile"]);
+    check_layering("atomic-fs", &["metrics-types", "metrics-store", "serde", "serde_json"]);
+    check_layering("metrics-store", &["metrics-cli"]);
+}
+
+#[test]
+fn internal_dependencies_are_version_zero() {
+    let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml")).unwrap();
+    for line in manifest.lines().filter(|line| line.contains("path = \"crates/")) {
+        assert!(
+            line.contains("version = \"0.0.0\""),
+            "internal dependency without version 0.0.0: {line}"
+        );
+    }
+}
