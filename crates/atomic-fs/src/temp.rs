@@ -9,8 +9,9 @@ use crate::error::{Error, IoResultExt, Op};
 use crate::sys::FileSystem;
 use crate::{FileLock, directory_of};
 
-/// A temporary file younger than this is left alone even if its writer looks dead, in case
-/// the process id check is wrong (a pid namespace we cannot see into).
+/// A temporary file of a live process other than ours is left alone until it is this old: a
+/// writer that follows the protocol cannot be mid-replace while we hold the lock, but one that
+/// writes without the lock could be.
 const STALE_AGE: Duration = Duration::from_secs(60);
 
 /// Tells temporary files of one process apart.
@@ -45,10 +46,11 @@ pub(crate) fn temp_path(target: &Path, kind: TempKind) -> PathBuf {
 }
 
 /// Removes the temporary files of `target` that a writer which died left behind; returns how
-/// many. Requires the lock, so that no live writer that follows the protocol is mid-replace.
+/// many. Requires the lock: while it is held, no writer that follows the protocol is between
+/// creating a temporary file and renaming it, so every temporary file is stale.
 ///
-/// A file is removed when its writer process no longer exists and the file is older than a
-/// minute; files of live processes other than ours are left alone.
+/// As a defence against writers that do not take the lock, a file whose writer process is
+/// still alive (and is not this process) is removed only once it is older than a minute.
 pub fn remove_stale_temps(lock: &FileLock, target: &Path) -> Result<usize, Error> {
     let _ = lock;
     remove_stale_temps_with(&crate::sys::RealFileSystem, target)
@@ -63,15 +65,8 @@ pub(crate) fn remove_stale_temps_with(fs: &dyn FileSystem, target: &Path) -> Res
     for entry in fs.list_dir(&dir).context(Op::ListDir, &dir)? {
         let Some(pid) = writer_pid(&entry, &prefixes) else { continue };
         let path = dir.join(&entry);
-        if pid != std::process::id() && crate::sys::process_is_alive(pid) {
-            continue;
-        }
-        let old_enough = std::fs::symlink_metadata(&path)
-            .and_then(|metadata| metadata.modified())
-            .is_ok_and(|modified| {
-                SystemTime::now().duration_since(modified).unwrap_or_default() >= STALE_AGE
-            });
-        if !old_enough {
+        let foreign_and_alive = pid != std::process::id() && crate::sys::process_is_alive(pid);
+        if foreign_and_alive && !is_older_than(&path, STALE_AGE) {
             continue;
         }
         match fs.remove(&path) {
@@ -81,6 +76,12 @@ pub(crate) fn remove_stale_temps_with(fs: &dyn FileSystem, target: &Path) -> Res
         }
     }
     Ok(removed)
+}
+
+fn is_older_than(path: &Path, age: Duration) -> bool {
+    std::fs::symlink_metadata(path)
+        .and_then(|metadata| metadata.modified())
+        .is_ok_and(|modified| SystemTime::now().duration_since(modified).unwrap_or_default() >= age)
 }
 
 /// The writer's pid if `entry` is one of our temporary files.

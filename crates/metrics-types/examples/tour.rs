@@ -4,13 +4,20 @@
 //! Run with `cargo run -p metrics-types --example tour`.
 #![expect(clippy::print_stdout, reason = "an example shows its results")]
 
-use metrics_types::{AgentEvent, DashboardState, EventStatus, Level, Limits, NewAgentEvent, Timestamp};
+use metrics_types::{
+    AgentEvent, DashboardState, EventStatus, Level, Limits, NewAgentEvent, Timestamp,
+};
 
 const SAMPLE: &[u8] = include_bytes!("../tests/data/agent_metrics.sample.json");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut state = DashboardState::from_json(SAMPLE, &Limits::DEFAULT)?;
-    println!("loaded {:?}: {} events, {} sessions", state.project_name(), state.events().len(), state.sessions().len());
+    println!(
+        "loaded {:?}: {} events, {} sessions",
+        state.project_name(),
+        state.events().len(),
+        state.sessions().len()
+    );
 
     let started_at: Timestamp = "2026-02-14T18:00:00+00:00".parse()?;
     let event = AgentEvent::new(NewAgentEvent {
@@ -25,7 +32,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("record tour-0001: {:?}", state.record_event(event.clone(), &Limits::DEFAULT));
     println!("record it again:  {:?}", state.record_event(event, &Limits::DEFAULT));
 
-    println!("\n{:<8} {:>5} {:>4} {:<10} {:>6} {:>8}", "agent", "calls", "xp", "level", "streak", "success");
+    println!(
+        "\n{:<8} {:>5} {:>4} {:<10} {:>6} {:>8}",
+        "agent", "calls", "xp", "level", "streak", "success"
+    );
     for (name, profile) in state.agents() {
         let level = Level::for_xp(profile.xp());
         println!(
@@ -42,7 +52,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let reloaded = DashboardState::from_json(&bytes, &Limits::DEFAULT)?;
     println!("\nwrote {} bytes; reloaded equal: {}", bytes.len(), reloaded == state);
 
-    let damaged = String::from_utf8(bytes)?.replace(r#""total_tokens":1300"#, r#""total_tokens":-1300"#);
+    let damaged =
+        String::from_utf8(bytes)?.replace(r#""total_tokens":1300"#, r#""total_tokens":-1300"#);
     let damaged = DashboardState::from_json_unvalidated(damaged.as_bytes())?;
     match damaged.validate(&Limits::DEFAULT) {
         Ok(()) => println!("the damaged copy validated (unexpected)"),

@@ -134,29 +134,27 @@ fn age(path: &Path, by: Duration) {
 }
 
 #[test]
-fn stale_temporary_files_of_dead_writers_are_removed_under_the_lock() {
+fn stale_temporary_files_are_removed_under_the_lock() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("data.json");
     replace(&target, b"one", &FULL).unwrap();
     let mut exited = std::process::Command::new("true").spawn().unwrap();
     let dead_pid = exited.id();
     exited.wait().unwrap();
-    let dead_old = dir.path().join(format!(".data.json.tmp.{dead_pid}.0-00000000"));
+    let dead = dir.path().join(format!(".data.json.tmp.{dead_pid}.0-00000000"));
     let dead_backup = dir.path().join(format!(".data.json.bak-tmp.{dead_pid}.1-00000000"));
-    let dead_young = dir.path().join(format!(".data.json.tmp.{dead_pid}.2-00000000"));
+    let ours = dir.path().join(format!(".data.json.tmp.{}.2-00000000", std::process::id()));
     let live_old = dir.path().join(".data.json.tmp.1.0-00000000");
+    let live_young = dir.path().join(".data.json.tmp.1.1-00000000");
     let unrelated = dir.path().join(".other.json.tmp.99999999.0-00000000");
-    for path in [&dead_old, &dead_backup, &dead_young, &live_old, &unrelated] {
+    for path in [&dead, &dead_backup, &ours, &live_old, &live_young, &unrelated] {
         std::fs::write(path, b"partial").unwrap();
     }
-    for path in [&dead_old, &dead_backup, &live_old, &unrelated] {
-        age(path, Duration::from_secs(3600));
-    }
+    age(&live_old, Duration::from_secs(3600));
     let lock = FileLock::lock(&dir.path().join("data.json.lock"), Duration::from_secs(1)).unwrap();
-    assert_eq!(remove_stale_temps(&lock, &target).unwrap(), 2);
-    assert!(!dead_old.exists() && !dead_backup.exists());
-    assert!(dead_young.exists(), "too young to be sure");
-    assert!(live_old.exists(), "pid 1 is alive");
+    assert_eq!(remove_stale_temps(&lock, &target).unwrap(), 4);
+    assert!(!dead.exists() && !dead_backup.exists() && !ours.exists() && !live_old.exists());
+    assert!(live_young.exists(), "pid 1 is alive and might be writing without the lock");
     assert!(unrelated.exists(), "another file's temporaries are not ours");
     assert_eq!(std::fs::read(&target).unwrap(), b"one");
 }
