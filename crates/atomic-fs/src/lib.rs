@@ -14,7 +14,8 @@
 //! - [`read`]: the whole current generation, bounded in size, with its [`FileIdentity`] so a
 //!   writer can tell whether the file changed since it last wrote it.
 //! - [`remove_stale_temps`]: removes temporary files left by writers that died.
-//! - [`set_aside`]: keeps a file's contents under another name before it is replaced.
+//! - [`set_aside`] and [`move_aside`]: keep a file's contents under another name, never
+//!   overwriting anything, before it is replaced or removed.
 //!
 //! Every failure is an [`Error`] carrying the path and the operation. A failed flush
 //! ([`Error::Sync`]) is final: the caller must not retry it. The exact system calls and the
@@ -54,7 +55,7 @@ pub use crate::error::{Error, Op};
 pub use crate::lock::FileLock;
 pub use crate::read::{Contents, FileIdentity, identity, read};
 pub use crate::replace::{
-    Backup, Durability, ReplaceConfig, Replaced, backup_path, replace, set_aside,
+    Backup, Durability, ReplaceConfig, Replaced, backup_path, move_aside, replace, set_aside,
 };
 pub use crate::temp::remove_stale_temps;
 

@@ -174,5 +174,19 @@ pub fn set_aside(path: &Path, aside: &Path, durability: Durability) -> Result<()
     Ok(())
 }
 
+/// Moves `path` to `aside` (hard link, then unlink), never overwriting `aside`; with
+/// [`Durability::Full`] the directory is flushed. A crash in between leaves both names, never
+/// neither.
+pub fn move_aside(path: &Path, aside: &Path, durability: Durability) -> Result<(), Error> {
+    let fs = RealFileSystem;
+    fs.link(path, aside).context(Op::Link, aside)?;
+    fs.remove(path).context(Op::Remove, path)?;
+    if durability == Durability::Full {
+        let dir = directory_of(path);
+        fs.sync_dir(&dir).map_err(|source| Error::Sync { path: dir.clone(), source })?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests;

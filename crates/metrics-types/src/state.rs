@@ -106,6 +106,21 @@ impl DashboardState {
         Ok(state)
     }
 
+    /// The `version` of a document, read without parsing the rest, so that a file from a
+    /// newer tool is recognised even when this version cannot parse it. `None` when the bytes
+    /// are not a JSON object with an integer `version` (a missing `version` means 1).
+    pub fn peek_version(bytes: &[u8]) -> Option<u64> {
+        #[derive(serde::Deserialize)]
+        struct VersionOnly {
+            #[serde(default = "first_version")]
+            version: u64,
+        }
+        fn first_version() -> u64 {
+            FORMAT_VERSION
+        }
+        serde_json::from_slice::<VersionOnly>(bytes).ok().map(|doc| doc.version)
+    }
+
     /// Checks every rule and returns all violations at once, each at its path.
     pub fn validate(&self, limits: &Limits) -> Result<(), ValidationError> {
         validate::standalone(|report| validate::state(report, self, limits))

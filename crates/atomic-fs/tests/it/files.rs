@@ -182,3 +182,14 @@ fn set_aside_keeps_the_contents_and_never_overwrites() {
     assert!(atomic_fs::set_aside(&target, &aside, Durability::Full).is_err(), "never overwrites");
     assert_eq!(std::fs::read(&aside).unwrap(), b"damaged");
 }
+
+#[test]
+fn move_aside_keeps_the_contents_under_the_new_name_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("data.json.bak");
+    replace(&target, b"damaged", &FULL).unwrap();
+    let aside = dir.path().join("data.json.bak.corrupt-1");
+    atomic_fs::move_aside(&target, &aside, Durability::Full).unwrap();
+    assert_eq!(std::fs::read(&aside).unwrap(), b"damaged");
+    assert!(!target.exists());
+}

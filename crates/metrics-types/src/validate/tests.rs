@@ -208,3 +208,10 @@ fn null_fields_take_defaults() {
     .unwrap();
     assert_eq!(state.project_name(), "");
 }
+
+#[test]
+fn peek_version_reads_only_the_version() {
+    assert_eq!(DashboardState::peek_version(br#"{"version": 2, "events": "not a list"}"#), Some(2));
+    assert_eq!(DashboardState::peek_version(br#"{"events": []}"#), Some(1));
+    assert_eq!(DashboardState::peek_version(b"{truncated"), None);
+}

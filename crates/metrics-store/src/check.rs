@@ -1,0 +1,119 @@
+//! `check`: a read-only verdict on the metrics file and its backup, listing every violation.
+
+use std::path::{Path, PathBuf};
+
+use metrics_types::{DashboardState, FORMAT_VERSION, ValidationError, Violation};
+
+use crate::MetricsStore;
+
+/// The verdict on the metrics file and its backup; see [`MetricsStore::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckReport {
+    /// The metrics file.
+    pub main: FileCheck,
+    /// Its backup.
+    pub backup: FileCheck,
+}
+
+/// The verdict on one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileCheck {
+    /// The file.
+    pub path: PathBuf,
+    /// What was found.
+    pub verdict: Verdict,
+}
+
+/// What checking one file found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// No file.
+    Missing,
+    /// Valid, holding this much.
+    Sound {
+        /// Stored events.
+        events: usize,
+        /// Stored sessions.
+        sessions: usize,
+        /// Agent profiles.
+        agents: usize,
+    },
+    /// Valid, but written by a newer format version: readable, never rewritten.
+    NewerFormat {
+        /// The file's version.
+        found: u64,
+    },
+    /// The file could not be read (permissions, a directory, too large).
+    Unreadable {
+        /// Why.
+        message: String,
+    },
+    /// Not a dashboard document (empty, truncated, wrong shape).
+    Malformed {
+        /// Where parsing stopped and why.
+        message: String,
+    },
+    /// A dashboard document that states impossible things.
+    Invalid {
+        /// Every violation, with its path.
+        violations: Vec<Violation>,
+    },
+}
+
+impl CheckReport {
+    /// Whether the store is sound: the metrics file is valid (or absent, with no backup),
+    /// and the backup is valid or absent.
+    pub fn is_sound(&self) -> bool {
+        let main_ok = match self.main.verdict {
+            Verdict::Sound { .. } => true,
+            Verdict::Missing => self.backup.verdict == Verdict::Missing,
+            _ => false,
+        };
+        main_ok && matches!(self.backup.verdict, Verdict::Sound { .. } | Verdict::Missing)
+    }
+}
+
+impl MetricsStore {
+    /// Checks the metrics file and its backup against every rule (with this handle's limits),
+    /// reporting every violation. Reads only: never locks, recovers or writes.
+    pub fn check(&self) -> CheckReport {
+        CheckReport {
+            main: FileCheck { path: self.path.clone(), verdict: self.verdict(&self.path) },
+            backup: FileCheck {
+                path: self.backup_path.clone(),
+                verdict: self.verdict(&self.backup_path),
+            },
+        }
+    }
+
+    fn verdict(&self, path: &Path) -> Verdict {
+        let bytes = match atomic_fs::read(path, self.config.max_file_size) {
+            Ok(Some(contents)) => contents.bytes,
+            Ok(None) => return Verdict::Missing,
+            Err(err) => return Verdict::Unreadable { message: err.to_string() },
+        };
+        let state = match DashboardState::from_json_unvalidated(&bytes) {
+            Ok(state) => state,
+            Err(err) => {
+                return match DashboardState::peek_version(&bytes) {
+                    Some(found) if found > FORMAT_VERSION => Verdict::NewerFormat { found },
+                    _ => Verdict::Malformed { message: err.to_string() },
+                };
+            }
+        };
+        match state.validate(&self.config.limits) {
+            Ok(()) if state.is_from_newer_format() => {
+                Verdict::NewerFormat { found: state.version() }
+            }
+            Ok(()) => Verdict::Sound {
+                events: state.events().len(),
+                sessions: state.sessions().len(),
+                agents: state.agents().len(),
+            },
+            Err(ValidationError::Invalid { violations }) => Verdict::Invalid { violations },
+            Err(err @ ValidationError::Malformed { .. }) => {
+                Verdict::Malformed { message: err.to_string() }
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! `StoreError`: why a load or an update failed, with the store's path in every message.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Why a store operation failed. Every variant names the file; none of them loses data.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The lock stayed held by another writer for longer than the timeout; nothing changed.
+    #[error("timed out after {:.1}s waiting for the lock on {} (another writer holds it; retry, or raise the lock timeout)", .waited.as_secs_f64(), .path.display())]
+    LockTimeout {
+        /// The metrics file.
+        path: PathBuf,
+        /// How long the call waited.
+        waited: Duration,
+    },
+    /// Reading or writing failed at the file-system level (missing directory, permissions,
+    /// disk full, a directory or symbolic link in the way, a file over the size limit). The
+    /// file and its backup are as they were.
+    #[error("metrics store {}: {source}", .path.display())]
+    Io {
+        /// The metrics file.
+        path: PathBuf,
+        /// What failed, with its own path.
+        #[source]
+        source: atomic_fs::Error,
+    },
+    /// A flush to disk failed earlier through this handle. Because a failed fsync cannot be
+    /// retried safely, this handle refuses further writes; open a new one after checking the
+    /// disk.
+    #[error("metrics store {}: an earlier write failed to reach the disk; this handle refuses further writes", .path.display())]
+    Poisoned {
+        /// The metrics file.
+        path: PathBuf,
+    },
+    /// The file was written by a newer version of the format; it is read but never rewritten.
+    #[error("metrics store {} has format version {found}, newer than the supported {supported}; upgrade agent-metrics to write it", .path.display())]
+    NewerFormat {
+        /// The metrics file.
+        path: PathBuf,
+        /// The file's version.
+        found: u64,
+        /// The newest version this build writes.
+        supported: u64,
+    },
+    /// The update function returned an error; nothing was written.
+    #[error("update of {} rejected: {source}", .path.display())]
+    Rejected {
+        /// The metrics file.
+        path: PathBuf,
+        /// The update function's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The update would have produced an invalid state; nothing was written.
+    #[error("update of {} would make it invalid: {source}", .path.display())]
+    Invalid {
+        /// The metrics file.
+        path: PathBuf,
+        /// Every rule it would break.
+        #[source]
+        source: metrics_types::ValidationError,
+    },
+    /// `create` found a metrics file (or its backup) already there; nothing was changed.
+    #[error("{} already exists; refusing to replace it", .path.display())]
+    AlreadyExists {
+        /// The file that exists.
+        path: PathBuf,
+    },
+    /// A restore was asked for but the backup cannot be used; nothing was changed.
+    #[error("cannot restore from {}: {problem}", .path.display())]
+    NoUsableBackup {
+        /// The backup file.
+        path: PathBuf,
+        /// Why it cannot be used.
+        problem: String,
+    },
+    /// The builder's settings are unusable.
+    #[error("invalid store configuration: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+}

@@ -1,0 +1,41 @@
+use metrics_types::{AgentEvent, EventStatus, NewAgentEvent, Timestamp};
+
+use crate::{Durability, MetricsStore};
+
+fn event(id: &str) -> AgentEvent {
+    let start = Timestamp::from_unix_seconds(1_771_000_000).unwrap();
+    AgentEvent::new(NewAgentEvent::new(id, "a", EventStatus::Success, start)).unwrap()
+}
+
+fn ids(store: &MetricsStore) -> Vec<String> {
+    store.load().unwrap().state.events().iter().map(|e| e.event_id().to_owned()).collect()
+}
+
+#[test]
+fn the_cache_is_used_only_while_the_file_is_ours() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    let open =
+        || MetricsStore::builder(&path).durability(Durability::NoSyncTestsOnly).open().unwrap();
+    let (first, second) = (open(), open());
+    let _ = first.record_event(event("e1")).unwrap();
+    let _ = first.record_event(event("e2")).unwrap();
+    assert_eq!(first.stats().cache_hits, 1, "the second update reused the first's state");
+    let _ = second.record_event(event("e3")).unwrap();
+    let _ = first.record_event(event("e4")).unwrap();
+    assert_eq!(first.stats().cache_hits, 1, "another writer's file is re-read, not overwritten");
+    assert_eq!(ids(&first), ["e1", "e2", "e3", "e4"]);
+}
+
+#[test]
+fn lock_and_backup_sit_beside_the_file() {
+    let store = MetricsStore::open(std::path::Path::new("/data/.agent_metrics.json")).unwrap();
+    assert_eq!(store.lock_path(), std::path::Path::new("/data/.agent_metrics.json.lock"));
+    assert_eq!(store.backup_path(), std::path::Path::new("/data/.agent_metrics.json.bak"));
+}
+
+#[test]
+fn the_handle_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<MetricsStore>();
+}

@@ -1,0 +1,146 @@
+//! Bad input and faults: each gives a typed error (or a recovery), never a panic, and never
+//! loses data.
+
+use std::time::Duration;
+
+use atomic_fs::FileLock;
+use metrics_store::{Durability, MetricsStore, StoreError};
+use metrics_types::Limits;
+
+use crate::support::{event, names, plant, scratch, store};
+
+#[test]
+fn a_directory_where_the_file_should_be() {
+    let (_dir, path) = scratch();
+    std::fs::create_dir(&path).unwrap();
+    let store = MetricsStore::open(&path).unwrap();
+    let err = store.load().unwrap_err();
+    assert!(err.to_string().contains("is a directory"), "{err}");
+    assert!(matches!(store.record_event(event("e", "a")), Err(StoreError::Io { .. })));
+    assert!(path.is_dir());
+}
+
+#[test]
+fn a_huge_file_is_refused_not_read() {
+    let (_dir, path) = scratch();
+    let store = store(&path, Limits::DEFAULT, Durability::Full);
+    let _ = store.record_event(event("e", "a")).unwrap();
+    let small = MetricsStore::builder(&path).max_file_size(64).open().unwrap();
+    let err = small.load().unwrap_err();
+    assert!(err.to_string().contains("more than the limit of 64 bytes"), "{err}");
+    assert!(matches!(small.record_event(event("f", "a")), Err(StoreError::Io { .. })));
+    assert_eq!(store.load().unwrap().state.events().len(), 1, "nothing was set aside or lost");
+}
+
+#[test]
+fn deep_nesting_is_damage_not_a_crash() {
+    let (_dir, path) = scratch();
+    let deep = format!("{{\"x\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+    plant(&path, deep.as_bytes());
+    let loaded = MetricsStore::open(&path).unwrap().load().unwrap();
+    assert!(loaded.recovery.is_some());
+}
+
+#[test]
+fn lock_timeout_changes_nothing() {
+    let (_dir, path) = scratch();
+    let store = store(&path, Limits::DEFAULT, Durability::Full);
+    let _ = store.record_event(event("e0", "a")).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let held = FileLock::lock(store.lock_path(), Duration::from_secs(1)).unwrap();
+    let err = store
+        .with_lock_timeout(Duration::from_millis(100))
+        .record_event(event("e1", "a"))
+        .unwrap_err();
+    match &err {
+        StoreError::LockTimeout { path: reported, waited } => {
+            assert_eq!(reported, &path);
+            assert!(*waited >= Duration::from_millis(100));
+        }
+        other => panic!("expected a lock timeout, got {other:?}"),
+    }
+    assert!(err.to_string().contains("raise the lock timeout"), "{err}");
+    assert_eq!(store.stats().lock_timeouts, 1);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_eq!(store.load().unwrap().state.events().len(), 1, "reads need no lock");
+    drop(held);
+    let _ = store.record_event(event("e1", "a")).unwrap();
+}
+
+#[test]
+fn a_rejected_update_writes_nothing() {
+    let (_dir, path) = scratch();
+    let store = store(&path, Limits::DEFAULT, Durability::Full);
+    let _ = store.record_event(event("e0", "a")).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let err = store
+        .update(|state| {
+            let _ = state.record_event(event("e1", "a"), &Limits::DEFAULT);
+            Err::<(), _>("the harness changed its mind")
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Rejected { .. }), "{err}");
+    assert!(err.to_string().contains("the harness changed its mind"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_eq!(
+        store.load().unwrap().state.events().len(),
+        1,
+        "the cached state was not left half-changed"
+    );
+    let _ = store.record_event(event("e2", "a")).unwrap();
+    assert_eq!(store.load().unwrap().state.events().len(), 2);
+}
+
+#[test]
+fn a_missing_directory_is_a_clear_error() {
+    let (dir, _) = scratch();
+    let path = dir.path().join("nope/.agent_metrics.json");
+    let store = MetricsStore::open(&path).unwrap();
+    assert!(
+        store.load().unwrap().state.events().is_empty(),
+        "reading a store that does not exist is empty"
+    );
+    let err = store.record_event(event("e", "a")).unwrap_err();
+    assert!(err.to_string().contains("does the directory exist?"), "{err}");
+}
+
+#[test]
+fn opening_touches_nothing() {
+    let (dir, path) = scratch();
+    let store = MetricsStore::open(&path).unwrap();
+    let _ = store.load().unwrap();
+    let _ = store.check();
+    assert!(names(dir.path()).is_empty());
+}
+
+#[test]
+fn duplicates_are_not_written() {
+    let (_dir, path) = scratch();
+    let store = store(&path, Limits::DEFAULT, Durability::Full);
+    let _ = store.record_event(event("e0", "a")).unwrap();
+    let writes = store.stats().writes;
+    assert_eq!(
+        store.record_event(event("e0", "a")).unwrap(),
+        metrics_types::RecordOutcome::Duplicate
+    );
+    assert_eq!(store.stats().writes, writes);
+}
+
+#[test]
+fn create_refuses_to_clobber() {
+    let (_dir, path) = scratch();
+    let store = store(&path, Limits::DEFAULT, Durability::Full);
+    store.create().unwrap();
+    assert!(matches!(store.create(), Err(StoreError::AlreadyExists { .. })));
+    assert_eq!(store.load().unwrap().state.project_name(), "test");
+}
+
+#[test]
+fn bad_configuration_is_refused() {
+    let (_dir, path) = scratch();
+    let err = MetricsStore::builder(&path)
+        .limits(Limits { max_events: 0, max_sessions: 1 })
+        .open()
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Config { .. }), "{err}");
+}

@@ -1,0 +1,11 @@
+//! Integration tests of `metrics-store` through its public API, with real OS processes for the
+//! cross-process claims (this binary re-executed with `METRICS_STORE_CHILD` set).
+
+mod child;
+mod eviction;
+mod faults;
+mod processes;
+mod recovery;
+mod support;
+mod threads;
+mod tidy;
