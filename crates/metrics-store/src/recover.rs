@@ -58,7 +58,7 @@ impl fmt::Display for Recovery {
             )?,
         }
         for aside in &self.set_aside {
-            write!(f, "; kept the unreadable file as {}", aside.display())?;
+            write!(f, "; the file it replaced is kept as {}", aside.display())?;
         }
         Ok(())
     }

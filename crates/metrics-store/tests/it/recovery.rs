@@ -44,7 +44,7 @@ fn check_restored(bytes: &[u8], expect_problem: &str) {
         "the damaged bytes are kept"
     );
     assert_eq!(recovery.set_aside, [dir.path().join(&aside[0])]);
-    assert!(recovery.to_string().contains("kept the unreadable file as"), "{recovery}");
+    assert!(recovery.to_string().contains("the file it replaced is kept as"), "{recovery}");
     assert_eq!(reader.stats().recoveries, 1);
     assert!(reader.load().unwrap().recovery.is_none(), "recovered once, then sound");
 }

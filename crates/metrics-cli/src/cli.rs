@@ -1,0 +1,293 @@
+//! The command line, declared with clap's derive API.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  internal error (a bug: please report it)
+  2  usage error (unknown option, bad value such as an unknown status or negative tokens)
+  3  invalid data (malformed input, a damaged store that `check` reports, a newer format)
+  4  lock timeout (another writer held the store longer than --lock-timeout)
+  5  I/O error (missing directory, permissions, disk full)
+  6  no store (a read command found no metrics file)
+
+The store is found from --file, else $AGENT_METRICS_FILE, else --dir/.agent_metrics.json,
+else ./.agent_metrics.json.";
+
+/// Record what your AI coding agents did, and see how the fleet is doing.
+#[derive(Debug, Parser)]
+#[command(name = "agent-metrics", version, after_help = EXIT_CODES, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// The metrics file [env: AGENT_METRICS_FILE]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) file: Option<PathBuf>,
+    /// A directory holding .agent_metrics.json (used when no file is given)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+    /// Seconds to wait for another writer's lock
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 10.0)]
+    pub(crate) lock_timeout: f64,
+    /// Say which file is used, and what the store did
+    #[arg(long, short, global = true)]
+    pub(crate) verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per run; boxing would only obscure the clap derive"
+)]
+pub(crate) enum Command {
+    /// Create an empty store (refuses to replace an existing one)
+    Init {
+        /// The project name written into the store
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Record an event or a session
+    #[command(subcommand)]
+    Record(RecordCommand),
+    /// The dashboard: totals, one row per agent, the latest events
+    Status {
+        #[command(flatten)]
+        output: JsonFlag,
+        /// How many of the latest events to show
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+    },
+    /// One row per agent
+    Agents {
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// One agent in detail: profile, badges, recent events
+    Agent {
+        /// The agent's name
+        name: String,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// The stored events, newest first
+    Events {
+        /// Only this agent's events
+        #[arg(long)]
+        agent: Option<String>,
+        /// Only this session's events
+        #[arg(long)]
+        session: Option<String>,
+        /// Only events with this status
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        /// At most this many
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// The stored sessions, newest first
+    Sessions {
+        /// At most this many
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// Validate the store and its backup; never modifies anything
+    Check {
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// Restore the store from its backup, keeping the current file aside
+    Recover {
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// Write the state for other tools
+    Export {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+    },
+    /// Several processes record a realistic stream into a new store, then show the status
+    ///
+    /// The store goes into --dir (or --file), which must not hold a store yet; by default into
+    /// a new temporary directory, which is kept so you can explore it.
+    Demo {
+        /// How many agents (one writer process each)
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+        agents: u16,
+        /// Events in total
+        #[arg(long, default_value_t = 120)]
+        events: u32,
+    },
+    /// Print a shell completion script
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// One writer process of `demo` (internal)
+    #[command(hide = true)]
+    DemoWorker {
+        #[arg(long)]
+        agent: String,
+        #[arg(long)]
+        events: u32,
+        #[arg(long)]
+        seed: u64,
+        #[arg(long)]
+        session: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RecordCommand {
+    /// Record one event (or, with --json -, one or many from standard input in one write)
+    Event(EventArgs),
+    /// Record a session summary
+    Session(SessionArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EventArgs {
+    /// Read events from standard input as JSON: one object, or one object per line
+    #[arg(long, value_name = "-", conflicts_with_all = ["agent", "status"])]
+    pub(crate) json: Option<String>,
+    /// The agent that ran
+    #[arg(long, required_unless_present = "json")]
+    pub(crate) agent: Option<String>,
+    /// How it ended
+    #[arg(long, value_enum, required_unless_present = "json")]
+    pub(crate) status: Option<StatusArg>,
+    /// The session it ran in
+    #[arg(long)]
+    pub(crate) session: Option<String>,
+    /// The ticket it worked on
+    #[arg(long)]
+    pub(crate) ticket: Option<String>,
+    /// Prompt tokens
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub(crate) input_tokens: u64,
+    /// Completion tokens
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub(crate) output_tokens: u64,
+    /// Estimated cost in US dollars
+    #[arg(long, value_name = "USD", default_value_t = 0.0, allow_negative_numbers = true)]
+    pub(crate) cost: f64,
+    /// Wall-clock seconds (default: from --started-at and --ended-at, else 0)
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub(crate) duration: Option<f64>,
+    /// The model that ran it
+    #[arg(long)]
+    pub(crate) model: Option<String>,
+    /// Something it produced (repeatable)
+    #[arg(long = "artifact", value_name = "A")]
+    pub(crate) artifacts: Vec<String>,
+    /// The error of a failed event
+    #[arg(long = "error", value_name = "MSG")]
+    pub(crate) error_message: Option<String>,
+    /// A unique id (default: generated and printed); an id already stored is not counted twice
+    #[arg(long)]
+    pub(crate) event_id: Option<String>,
+    /// RFC 3339 start (default: end minus duration)
+    #[arg(long, value_name = "TS")]
+    pub(crate) started_at: Option<String>,
+    /// RFC 3339 end (default: start plus duration, else now)
+    #[arg(long, value_name = "TS")]
+    pub(crate) ended_at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SessionArgs {
+    /// The session's id
+    #[arg(long)]
+    pub(crate) session: String,
+    /// Whether it started the project or continued it
+    #[arg(long = "type", value_enum)]
+    pub(crate) session_type: SessionTypeArg,
+    /// How it ended
+    #[arg(long, value_enum)]
+    pub(crate) status: SessionStatusArg,
+    /// Its ordinal in the project (default: one more than the sessions recorded so far)
+    #[arg(long)]
+    pub(crate) number: Option<u64>,
+    /// An agent it ran (repeatable; default: the agents of its recorded events)
+    #[arg(long = "agent", value_name = "NAME")]
+    pub(crate) agents: Vec<String>,
+    /// A ticket it worked on (repeatable; default: from its recorded events)
+    #[arg(long = "ticket", value_name = "KEY")]
+    pub(crate) tickets: Vec<String>,
+    /// Tokens (default: the sum of its recorded events)
+    #[arg(long)]
+    pub(crate) tokens: Option<u64>,
+    /// Cost in US dollars (default: the sum of its recorded events)
+    #[arg(long, value_name = "USD")]
+    pub(crate) cost: Option<f64>,
+    /// RFC 3339 start (default: its first recorded event, else now)
+    #[arg(long, value_name = "TS")]
+    pub(crate) started_at: Option<String>,
+    /// RFC 3339 end (default: its last recorded event, else now)
+    #[arg(long, value_name = "TS")]
+    pub(crate) ended_at: Option<String>,
+}
+
+/// `--json` for machine-readable output.
+#[derive(Debug, Args, Clone, Copy)]
+pub(crate) struct JsonFlag {
+    /// Machine-readable JSON output with a stable shape
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum StatusArg {
+    Success,
+    Error,
+    Timeout,
+    Blocked,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum SessionTypeArg {
+    Initializer,
+    Continuation,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum SessionStatusArg {
+    Continue,
+    Error,
+    Complete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// The store's JSON document, indented
+    Json,
+    /// One row per stored event
+    Csv,
+    /// OpenMetrics text exposition for Prometheus
+    Openmetrics,
+}
+
+impl StatusArg {
+    pub(crate) fn to_status(self) -> metrics_types::EventStatus {
+        use metrics_types::EventStatus;
+        match self {
+            StatusArg::Success => EventStatus::Success,
+            StatusArg::Error => EventStatus::Error,
+            StatusArg::Timeout => EventStatus::Timeout,
+            StatusArg::Blocked => EventStatus::Blocked,
+        }
+    }
+}

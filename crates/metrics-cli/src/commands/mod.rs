@@ -1,0 +1,128 @@
+//! The commands, one module each, and what they share: the resolved store and the notes
+//! printed to standard error.
+
+mod check;
+mod demo;
+mod export;
+mod init;
+mod record;
+mod show;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use metrics_store::{Loaded, MetricsStore};
+
+use crate::cli::{Command, GlobalArgs, RecordCommand};
+use crate::error::CliError;
+use crate::style::Painter;
+
+/// What every command needs.
+pub(crate) struct Context {
+    pub(crate) store_path: PathBuf,
+    pub(crate) verbose: bool,
+    pub(crate) lock_timeout: Duration,
+    pub(crate) painter: Painter,
+    /// Lines for standard error, printed before the output.
+    pub(crate) notes: Vec<String>,
+    /// Whether the user named the store (`--file`, `--dir`, or the environment).
+    pub(crate) store_named: bool,
+}
+
+impl Context {
+    pub(crate) fn new(global: &GlobalArgs) -> Context {
+        let store_named = global.file.is_some()
+            || global.dir.is_some()
+            || std::env::var_os(crate::locate::FILE_ENV).is_some_and(|value| !value.is_empty());
+        Context {
+            store_path: crate::locate::store_path(global),
+            verbose: global.verbose,
+            lock_timeout: Duration::try_from_secs_f64(global.lock_timeout.max(0.0))
+                .unwrap_or(Duration::MAX),
+            painter: Painter::for_stdout(),
+            notes: Vec::new(),
+            store_named,
+        }
+    }
+
+    pub(crate) fn open_store(&mut self) -> Result<MetricsStore, CliError> {
+        if self.verbose {
+            self.notes.push(format!("agent-metrics: using {}", self.store_path.display()));
+        }
+        Ok(MetricsStore::builder(&self.store_path).lock_timeout(self.lock_timeout).open()?)
+    }
+
+    /// Loads the state for a read command: a missing store is an error, a recovery is noted.
+    pub(crate) fn load_existing(&mut self) -> Result<(MetricsStore, Loaded), CliError> {
+        let store = self.open_store()?;
+        let exists = [store.path(), store.backup_path()].iter().any(|path| path.exists());
+        if !exists {
+            return Err(CliError::NoStore { path: self.store_path.clone() });
+        }
+        let loaded = store.load()?;
+        if let Some(recovery) = &loaded.recovery {
+            self.notes.push(format!("agent-metrics: warning: {recovery}"));
+        }
+        Ok((store, loaded))
+    }
+
+    /// Notes what an update recovered from, if anything.
+    pub(crate) fn note_recovery(&mut self, store: &MetricsStore) {
+        if let Some(recovery) = store.take_recovery() {
+            self.notes.push(format!("agent-metrics: warning: {recovery}"));
+        }
+        if self.verbose {
+            let stats = store.stats();
+            self.notes.push(format!(
+                "agent-metrics: {} write(s), {} bytes, waited {:.1} ms for the lock",
+                stats.writes,
+                stats.bytes_written,
+                stats.lock_wait_total.as_secs_f64() * 1e3
+            ));
+        }
+    }
+}
+
+/// Runs one command, returning what it prints on standard output.
+pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, CliError> {
+    match command {
+        Command::Init { project } => init::run(context, project.as_deref()),
+        Command::Record(RecordCommand::Event(args)) => record::event(context, args),
+        Command::Record(RecordCommand::Session(args)) => record::session(context, args),
+        Command::Status { output, limit } => show::status(context, output.json, *limit),
+        Command::Agents { output } => show::agents(context, output.json),
+        Command::Agent { name, output } => show::agent(context, name, output.json),
+        Command::Events { agent, session, status, limit, output } => {
+            let filter = show::EventFilter {
+                agent: agent.as_deref(),
+                session: session.as_deref(),
+                status: status.map(|status| status.to_status()),
+                limit: *limit,
+            };
+            show::events(context, &filter, output.json)
+        }
+        Command::Sessions { limit, output } => show::sessions(context, *limit, output.json),
+        Command::Check { output } => check::check(context, output.json),
+        Command::Recover { output } => check::recover(context, output.json),
+        Command::Export { format } => export::run(context, *format),
+        Command::Demo { agents, events } => demo::run(context, *agents, *events),
+        Command::DemoWorker { agent, events, seed, session } => {
+            demo::worker(context, agent, *events, *seed, *session)
+        }
+        Command::Completions { shell } => Ok(completions(*shell)),
+    }
+}
+
+fn completions(shell: clap_complete::Shell) -> String {
+    let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "agent-metrics", &mut script);
+    String::from_utf8_lossy(&script).into_owned()
+}
+
+/// Pretty JSON with a trailing newline.
+pub(crate) fn json(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,66 @@
+//! `CliError`: every failure the command can report, mapped to one message and one exit code.
+//!
+//! This is the only place that decides what the user sees when something goes wrong.
+
+use std::path::PathBuf;
+
+use metrics_store::StoreError;
+
+/// The documented exit codes (see `agent-metrics --help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExitClass {
+    Internal = 1,
+    Usage = 2,
+    InvalidData = 3,
+    LockTimeout = 4,
+    Io = 5,
+    NoStore = 6,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no metrics store at {} (run `agent-metrics init`, or record an event, first)", .path.display())]
+    NoStore { path: PathBuf },
+    #[error("no agent named {name:?} in {} (known: {known})", .path.display())]
+    UnknownAgent { name: String, path: PathBuf, known: String },
+    #[error("{message}")]
+    Usage { message: String },
+    #[error("invalid input: {message}; nothing was recorded")]
+    InvalidInput { message: String },
+    /// `check` found problems; `report` (the details) goes to standard output.
+    #[error("{} is not sound: {summary}", .path.display())]
+    CheckFailed { path: PathBuf, summary: String, report: String },
+    #[error("cannot read standard input: {0}")]
+    Stdin(#[source] std::io::Error),
+    #[error("demo: {message}")]
+    Demo { message: String },
+}
+
+impl CliError {
+    pub(crate) fn exit_class(&self) -> ExitClass {
+        match self {
+            CliError::Store(err) => match err {
+                StoreError::LockTimeout { .. } => ExitClass::LockTimeout,
+                StoreError::Io { .. } | StoreError::Poisoned { .. } => ExitClass::Io,
+                StoreError::NewerFormat { .. }
+                | StoreError::Invalid { .. }
+                | StoreError::Rejected { .. }
+                | StoreError::NoUsableBackup { .. } => ExitClass::InvalidData,
+                StoreError::AlreadyExists { .. } | StoreError::Config { .. } => ExitClass::Usage,
+            },
+            CliError::NoStore { .. } => ExitClass::NoStore,
+            CliError::UnknownAgent { .. } | CliError::Usage { .. } => ExitClass::Usage,
+            CliError::InvalidInput { .. } | CliError::CheckFailed { .. } => ExitClass::InvalidData,
+            CliError::Stdin(_) => ExitClass::Io,
+            CliError::Demo { .. } => ExitClass::Internal,
+        }
+    }
+}
+
+/// Whether an I/O error is a closed pipe (`agent-metrics events | head`), which ends the
+/// program quietly with success, as other command-line tools do.
+pub(crate) fn is_broken_pipe(err: &std::io::Error) -> bool {
+    err.kind() == std::io::ErrorKind::BrokenPipe
+}

@@ -1,0 +1,99 @@
+//! Colour and number formatting for people: colour only on a terminal and never when
+//! `NO_COLOR` is set (<https://no-color.org>).
+
+use std::io::IsTerminal;
+
+use anstyle::{AnsiColor, Style};
+
+/// Paints text when colour is wanted, and passes it through otherwise.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Painter {
+    enabled: bool,
+}
+
+impl Painter {
+    /// Colour when standard output is a terminal and `NO_COLOR` is unset or empty.
+    pub(crate) fn for_stdout() -> Painter {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        Painter { enabled: !no_color && std::io::stdout().is_terminal() }
+    }
+
+    fn paint(self, style: Style, text: &str) -> String {
+        if self.enabled {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_owned()
+        }
+    }
+
+    pub(crate) fn heading(self, text: &str) -> String {
+        self.paint(Style::new().bold(), text)
+    }
+
+    pub(crate) fn dim(self, text: &str) -> String {
+        self.paint(Style::new().dimmed(), text)
+    }
+
+    pub(crate) fn good(self, text: &str) -> String {
+        self.paint(AnsiColor::Green.on_default(), text)
+    }
+
+    pub(crate) fn bad(self, text: &str) -> String {
+        self.paint(AnsiColor::Red.on_default(), text)
+    }
+
+    pub(crate) fn warn(self, text: &str) -> String {
+        self.paint(AnsiColor::Yellow.on_default(), text)
+    }
+
+    /// A status word, coloured by outcome, padded to `width` before painting.
+    pub(crate) fn status(self, status: &str, width: usize) -> String {
+        let padded = format!("{status:<width$}");
+        match status {
+            "success" | "complete" => self.good(&padded),
+            "error" | "timeout" => self.bad(&padded),
+            "blocked" | "continue" => self.warn(&padded),
+            _ => padded,
+        }
+    }
+}
+
+/// `980`, `12.3k`, `4.6M`.
+pub(crate) fn count(value: u64) -> String {
+    match value {
+        0..1_000 => value.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", value as f64 / 1e3),
+        _ => format!("{:.1}M", value as f64 / 1e6),
+    }
+}
+
+/// `$0.0441`, `$12.35`.
+pub(crate) fn usd(value: f64) -> String {
+    if value < 1.0 { format!("${value:.4}") } else { format!("${value:.2}") }
+}
+
+/// Cuts `text` to `width` characters, marking the cut with `…`.
+pub(crate) fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+        format!("{kept}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{count, fit, usd};
+
+    #[test]
+    fn numbers_are_short() {
+        assert_eq!(count(980), "980");
+        assert_eq!(count(12_345), "12.3k");
+        assert_eq!(count(4_600_000), "4.6M");
+        assert_eq!(usd(0.0441), "$0.0441");
+        assert_eq!(usd(12.345), "$12.35");
+        assert_eq!(fit("a-very-long-agent-name", 8), "a-very-…");
+        assert_eq!(fit("short", 8), "short");
+    }
+}

@@ -1,0 +1,190 @@
+//! Bad input and faults: each with its exit code and message, and nothing lost.
+#![expect(clippy::disallowed_methods, reason = "fixtures damage the store directly")]
+
+use std::time::Duration;
+
+use insta::assert_snapshot;
+
+use crate::commands::regex_free_aside;
+use crate::support::TestEnv;
+
+#[test]
+fn unknown_status_is_a_usage_error() {
+    let env = TestEnv::empty();
+    let run = env.run(&["record", "event", "--agent", "a", "--status", "exploded"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("invalid value 'exploded' for '--status"), "{}", run.stderr);
+    assert!(!env.store().exists(), "nothing was written");
+}
+
+#[test]
+fn negative_tokens_are_a_usage_error() {
+    let env = TestEnv::empty();
+    let run = env.run(&[
+        "record",
+        "event",
+        "--agent",
+        "a",
+        "--status",
+        "success",
+        "--input-tokens",
+        "-5",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("invalid value '-5' for '--input-tokens"), "{}", run.stderr);
+    assert!(!env.store().exists());
+    let run =
+        env.run(&["record", "event", "--agent", "a", "--status", "success", "--cost", "-0.5"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("estimated_cost_usd: must not be negative (found -0.5)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.store().exists());
+}
+
+#[test]
+fn malformed_json_on_stdin_records_nothing() {
+    let env = TestEnv::with_sample();
+    let before = std::fs::read(env.store()).unwrap();
+    let input = "{\"agent_name\": \"a\", \"status\": \"success\"}\n{\"agent_name\": \"b\", \"status\": \"succes\"}\n";
+    assert_snapshot!(env.run_with_stdin(&["record", "event", "--json", "-"], input).snapshot(), @r#"
+    --- stderr ---
+    agent-metrics: error: invalid input: line 2: unknown status "succes" (expected success, error, timeout or blocked); nothing was recorded
+    --- exit 3 ---
+    "#);
+    assert_snapshot!(env.run_with_stdin(&["record", "event", "--json", "-"], "{not json").snapshot(), @"
+    --- stderr ---
+    agent-metrics: error: invalid input: line 1: key must be a string at line 1 column 2; nothing was recorded
+    --- exit 3 ---
+    ");
+    assert_snapshot!(env.run_with_stdin(&["record", "event", "--json", "-"], r#"{"agent": "a", "status": "success", "input_tokens": -1}"#).snapshot(), @"
+    --- stderr ---
+    agent-metrics: error: invalid input: line 1: invalid value: integer `-1`, expected u64 at line 1 column 54; nothing was recorded
+    --- exit 3 ---
+    ");
+    assert_eq!(std::fs::read(env.store()).unwrap(), before, "nothing was recorded");
+}
+
+#[test]
+fn a_read_command_without_a_store() {
+    let env = TestEnv::empty();
+    assert_snapshot!(env.run(&["status"]).snapshot(), @"
+    --- stderr ---
+    agent-metrics: error: no metrics store at ./.agent_metrics.json (run `agent-metrics init`, or record an event, first)
+    --- exit 6 ---
+    ");
+    assert!(!env.store().exists(), "reading creates nothing");
+}
+
+#[test]
+fn a_corrupt_store_is_reported_then_recovered() {
+    let env = TestEnv::with_sample();
+    let _ = env.run(&[
+        "record",
+        "event",
+        "--agent",
+        "coding",
+        "--status",
+        "success",
+        "--event-id",
+        "e-new",
+    ]);
+    std::fs::write(env.store(), b"{\"version\": 1, \"events\": [trunc").unwrap();
+    assert_snapshot!(env.run(&["check"]).snapshot(), @"
+    store  ./.agent_metrics.json: malformed: not a valid agent-metrics document at events[0]: expected ident at line 1 column 30
+    backup ./.agent_metrics.json.bak: sound (5 events, 2 sessions, 3 agents)
+    --- stderr ---
+    agent-metrics: error: ./.agent_metrics.json is not sound: store malformed, backup sound
+    --- exit 3 ---
+    ");
+    let status = env.run(&["status", "--json"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert_snapshot!(regex_free_aside(&status.stderr), @"agent-metrics: warning: restored ./.agent_metrics.json from its backup (not a valid agent-metrics document at events[0]: expected ident at line 1 column 30); the file it replaced is kept as ./.agent_metrics.json.corrupt-[TIMESTAMP]");
+    assert_eq!(
+        status.json()["latest_events"][0]["event_id"],
+        "3f1c2b9e-0005",
+        "the backup (the sample) is back"
+    );
+    assert_eq!(env.run(&["check"]).code, 0);
+    let kept: Vec<_> = std::fs::read_dir(env.dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.contains(".corrupt-"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        std::fs::read(env.dir().join(&kept[0])).unwrap(),
+        b"{\"version\": 1, \"events\": [trunc"
+    );
+}
+
+#[test]
+fn a_locked_store_times_out() {
+    let env = TestEnv::with_sample();
+    let lock_path = env.dir().join(".agent_metrics.json.lock");
+    let _held = atomic_fs::FileLock::lock(&lock_path, Duration::from_secs(1)).unwrap();
+    let run = env.run(&[
+        "--lock-timeout",
+        "0.2",
+        "record",
+        "event",
+        "--agent",
+        "a",
+        "--status",
+        "success",
+    ]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_snapshot!(run.stderr.replace(char::is_numeric, "N"), @"agent-metrics: error: timed out after N.Ns waiting for the lock on ./.agent_metrics.json (another writer holds it; retry, or raise the lock timeout)");
+    assert_eq!(env.run(&["status"]).code, 0, "reads need no lock");
+}
+
+#[test]
+fn an_unwritable_directory_is_an_io_error() {
+    let env = TestEnv::empty();
+    let run =
+        env.run(&["--dir", "/proc/self", "record", "event", "--agent", "a", "--status", "success"]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.starts_with("agent-metrics: error: "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("/proc/self/.agent_metrics.json"),
+        "the message names the store: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_newer_format_is_never_rewritten() {
+    let env = TestEnv::empty();
+    let newer =
+        br#"{"version": 9, "project_name": "future", "agents": {}, "events": [], "sessions": []}"#;
+    std::fs::write(env.store(), newer).unwrap();
+    assert_eq!(env.run(&["status"]).code, 0);
+    let run = env.run(&["record", "event", "--agent", "a", "--status", "success"]);
+    assert_eq!(run.code, 3);
+    assert!(run.stderr.contains("format version 9"), "{}", run.stderr);
+    assert_eq!(std::fs::read(env.store()).unwrap(), newer);
+}
+
+#[test]
+fn store_location_precedence() {
+    let env = TestEnv::empty();
+    let sub = env.dir().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let file = env.dir().join("named.json");
+    let record = |extra: &[&str], env_file: Option<&std::path::Path>| {
+        let mut args = extra.to_vec();
+        args.extend(["-v", "record", "event", "--agent", "a", "--status", "success"]);
+        let mut command = env.command(&args);
+        if let Some(path) = env_file {
+            command.env("AGENT_METRICS_FILE", path);
+        }
+        String::from_utf8(command.output().unwrap().stderr).unwrap()
+    };
+    let env_file = env.dir().join("from-env.json");
+    assert!(record(&["--file", file.to_str().unwrap()], Some(&env_file)).contains("named.json"));
+    assert!(record(&["--dir", sub.to_str().unwrap()], Some(&env_file)).contains("from-env.json"));
+    assert!(record(&["--dir", sub.to_str().unwrap()], None).contains("sub/.agent_metrics.json"));
+    assert!(record(&[], None).contains("using ./.agent_metrics.json"));
+}

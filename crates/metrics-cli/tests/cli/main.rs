@@ -1,0 +1,8 @@
+//! Tests of the `agent-metrics` binary, run as a real process in a fresh directory.
+
+mod bad_input;
+mod commands;
+mod concurrency;
+mod export;
+mod support;
+mod tidy;
