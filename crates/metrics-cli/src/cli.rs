@@ -136,6 +136,13 @@ pub(crate) enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
+    /// A reader for `cargo xtask stress` (internal): loads and validates the store in a loop
+    /// until PATH exists, then prints what it saw as JSON
+    #[command(hide = true)]
+    StressReader {
+        #[arg(long, value_name = "PATH")]
+        until_exists: PathBuf,
+    },
     /// One writer process of `demo` (internal)
     #[command(hide = true)]
     DemoWorker {
@@ -154,6 +161,14 @@ pub(crate) enum Command {
 pub(crate) enum RecordCommand {
     /// Record one event (or, with --json -, one or many from standard input in one write)
     Event(EventArgs),
+    /// Keep recording from standard input: each line is one JSON event, or a JSON array of
+    /// events written together; each is acknowledged on standard output (`ok ID` or
+    /// `duplicate ID`) once it is durably stored
+    Stream {
+        /// After the input ends, print the store's counters as a final `stats {...}` line
+        #[arg(long)]
+        stats: bool,
+    },
     /// Record a session summary
     Session(SessionArgs),
 }

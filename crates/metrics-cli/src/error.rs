@@ -32,8 +32,12 @@ pub(crate) enum CliError {
     /// `check` found problems; `report` (the details) goes to standard output.
     #[error("{} is not sound: {summary}", .path.display())]
     CheckFailed { path: PathBuf, summary: String, report: String },
+    #[error("{count} invalid line(s) were skipped; every other line was recorded and acknowledged")]
+    SkippedLines { count: usize },
     #[error("cannot read standard input: {0}")]
     Stdin(#[source] std::io::Error),
+    #[error("cannot write standard output: {0}")]
+    Stdout(#[source] std::io::Error),
     #[error("demo: {message}")]
     Demo { message: String },
 }
@@ -52,8 +56,10 @@ impl CliError {
             },
             CliError::NoStore { .. } => ExitClass::NoStore,
             CliError::UnknownAgent { .. } | CliError::Usage { .. } => ExitClass::Usage,
-            CliError::InvalidInput { .. } | CliError::CheckFailed { .. } => ExitClass::InvalidData,
-            CliError::Stdin(_) => ExitClass::Io,
+            CliError::InvalidInput { .. }
+            | CliError::SkippedLines { .. }
+            | CliError::CheckFailed { .. } => ExitClass::InvalidData,
+            CliError::Stdin(_) | CliError::Stdout(_) => ExitClass::Io,
             CliError::Demo { .. } => ExitClass::Internal,
         }
     }

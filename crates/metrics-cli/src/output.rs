@@ -17,3 +17,10 @@ pub(crate) fn emit(stdout: &str, notes: &[String]) -> std::io::Result<()> {
 pub(crate) fn report_error(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "agent-metrics: error: {message}");
 }
+
+/// Writes one line to standard output at once (acknowledgements a caller waits for).
+pub(crate) fn line(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()
+}

@@ -133,6 +133,14 @@ impl MetricsStore {
         self.counters.snapshot()
     }
 
+    /// Whether no process holds the file lock right now (a snapshot: it may be taken a moment
+    /// later). Never waits.
+    pub fn lock_is_free(&self) -> Result<bool, StoreError> {
+        FileLock::try_lock(&self.lock_path)
+            .map(|lock| lock.is_some())
+            .map_err(|source| self.io_error(source))
+    }
+
     /// The latest recovery this handle made, if not taken yet.
     pub fn take_recovery(&self) -> Option<Recovery> {
         lock(&self.last_recovery).take()

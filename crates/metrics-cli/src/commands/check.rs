@@ -2,6 +2,7 @@
 //! `agent-metrics recover` (restore the backup explicitly).
 
 use std::fmt::Write;
+use std::path::Path;
 
 use metrics_store::{FileCheck, RecoveryAction, Verdict};
 use serde_json::{Value, json};
@@ -13,15 +14,21 @@ pub(crate) fn check(context: &mut Context, as_json: bool) -> Result<String, CliE
     let store = context.open_store()?;
     let report = store.check();
     let sound = report.is_sound();
+    let lock_free = store.lock_is_free()?;
     let out = if as_json {
-        json(
-            &json!({ "sound": sound, "main": file_json(&report.main), "backup": file_json(&report.backup) }),
-        )
+        json(&json!({
+            "sound": sound,
+            "main": file_json(&report.main),
+            "backup": file_json(&report.backup),
+            "lock_free": lock_free,
+        }))
     } else {
         let mut out = String::new();
         for (label, file) in [("store ", &report.main), ("backup", &report.backup)] {
             describe(&mut out, label, file, context);
         }
+        let holder = if lock_free { "free" } else { "held by a writer right now" };
+        let _ = writeln!(out, "lock   {}: {holder}", store.lock_path().display());
         out
     };
     if sound {
@@ -123,4 +130,34 @@ pub(crate) fn recover(context: &mut Context, as_json: bool) -> Result<String, Cl
         ));
     }
     Ok(format!("{recovery}\n"))
+}
+
+/// `stress-reader` (internal, for `cargo xtask stress`): loads and validates the store without
+/// the lock as fast as it can until `stop` exists, then reports what it saw.
+pub(crate) fn stress_reader(context: &mut Context, stop: &Path) -> Result<String, CliError> {
+    let store = context.open_store()?;
+    let (mut reads, mut invalid, mut recoveries, mut empty) = (0u64, 0u64, 0u64, 0u64);
+    let mut first_errors: Vec<String> = Vec::new();
+    while !stop.exists() {
+        reads += 1;
+        match store.load() {
+            Ok(loaded) => {
+                recoveries += u64::from(loaded.recovery.is_some());
+                empty += u64::from(loaded.state.events().is_empty());
+            }
+            Err(err) => {
+                invalid += 1;
+                if first_errors.len() < 5 {
+                    first_errors.push(err.to_string());
+                }
+            }
+        }
+    }
+    Ok(json(&json!({
+        "reads": reads,
+        "invalid": invalid,
+        "recoveries": recoveries,
+        "empty": empty,
+        "errors": first_errors,
+    })))
 }

@@ -89,6 +89,8 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
         Command::Init { project } => init::run(context, project.as_deref()),
         Command::Record(RecordCommand::Event(args)) => record::event(context, args),
         Command::Record(RecordCommand::Session(args)) => record::session(context, args),
+        Command::Record(RecordCommand::Stream { stats }) => record::stream(context, *stats),
+        Command::StressReader { until_exists } => check::stress_reader(context, until_exists),
         Command::Status { output, limit } => show::status(context, output.json, *limit),
         Command::Agents { output } => show::agents(context, output.json),
         Command::Agent { name, output } => show::agent(context, name, output.json),

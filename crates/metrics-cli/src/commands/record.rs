@@ -1,7 +1,7 @@
 //! `agent-metrics record event|session`: turn arguments (or JSON on standard input) into
 //! validated values and record them in one durable write.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 
 use metrics_types::{
     AgentEvent, DashboardState, EventStatus, NewAgentEvent, NewSessionSummary, RecordOutcome,
@@ -108,6 +108,68 @@ fn events_from_stdin(context: &mut Context, source: &str) -> Result<String, CliE
         "recorded {} of {count} event(s) in one write ({} already recorded, {} old event(s) evicted)\n",
         outcome.recorded, outcome.duplicates, outcome.evicted
     ))
+}
+
+/// `record stream`: records each line of standard input as it arrives and acknowledges it.
+pub(crate) fn stream(context: &mut Context, stats: bool) -> Result<String, CliError> {
+    let store = context.open_store()?;
+    let mut invalid_lines = 0usize;
+    for (idx, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line.map_err(CliError::Stdin)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let events = match parse_stream_line(&line) {
+            Ok(events) => events,
+            Err(message) => {
+                invalid_lines += 1;
+                acknowledge(&format!("invalid line {}: {message}", idx + 1))?;
+                continue;
+            }
+        };
+        let ids: Vec<String> = events.iter().map(|event| event.event_id().to_owned()).collect();
+        let outcome = store.record_events(events)?;
+        // A batch is written whole or not at all: every id is acknowledged the same way.
+        let word = if outcome.recorded > 0 { "ok" } else { "duplicate" };
+        for id in ids {
+            acknowledge(&format!("{word} {id}"))?;
+        }
+    }
+    context.note_recovery(&store);
+    if stats {
+        let stats = store.stats();
+        acknowledge(&format!(
+            "stats {}",
+            serde_json::json!({
+                "writes": stats.writes,
+                "bytes_written": stats.bytes_written,
+                "lock_acquisitions": stats.lock_acquisitions,
+                "lock_wait_total_ns": stats.lock_wait_total.as_nanos() as u64,
+                "lock_wait_max_ns": stats.lock_wait_max.as_nanos() as u64,
+                "lock_timeouts": stats.lock_timeouts,
+                "recoveries": stats.recoveries,
+                "cache_hits": stats.cache_hits,
+            })
+        ))?;
+    }
+    if invalid_lines > 0 {
+        return Err(CliError::SkippedLines { count: invalid_lines });
+    }
+    Ok(String::new())
+}
+
+fn acknowledge(text: &str) -> Result<(), CliError> {
+    crate::output::line(text).map_err(CliError::Stdout)
+}
+
+/// One stream line: an event object, or an array of them.
+fn parse_stream_line(line: &str) -> Result<Vec<AgentEvent>, String> {
+    let inputs: Vec<EventInput> = if line.trim_start().starts_with('[') {
+        serde_json::from_str(line).map_err(|err| err.to_string())?
+    } else {
+        vec![serde_json::from_str(line).map_err(|err| err.to_string())?]
+    };
+    inputs.into_iter().map(event_from_input).collect()
 }
 
 /// Parses one JSON object, or one per line; every event must be valid or nothing is recorded.

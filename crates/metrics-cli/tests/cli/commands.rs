@@ -359,6 +359,7 @@ fn check_reports_the_store_and_its_backup() {
     assert_snapshot!(env.run(&["check"]).snapshot(), @"
     store  ./.agent_metrics.json: sound (5 events, 2 sessions, 3 agents)
     backup ./.agent_metrics.json.bak: missing
+    lock   ./.agent_metrics.json.lock: free
     --- stderr ---
     --- exit 0 ---
     ");
@@ -388,7 +389,8 @@ fn check_reports_the_store_and_its_backup() {
         "events": 5,
         "sessions": 2,
         "agents": 3
-      }
+      },
+      "lock_free": true
     }
     --- stderr ---
     --- exit 0 ---
@@ -537,6 +539,27 @@ fn record_events_from_standard_input() {
     --- stderr ---
     --- exit 0 ---
     ");
+}
+
+#[test]
+fn record_stream_acknowledges_each_line() {
+    let env = TestEnv::empty();
+    let input = r#"{"event_id": "s1", "agent_name": "coding", "status": "success", "ended_at": "2026-02-14T17:00:00Z"}
+[{"event_id": "s2", "agent_name": "coding", "status": "error", "ended_at": "2026-02-14T17:01:00Z"}, {"event_id": "s3", "agent_name": "github", "status": "success", "ended_at": "2026-02-14T17:02:00Z"}]
+{"event_id": "s1", "agent_name": "coding", "status": "success", "ended_at": "2026-02-14T17:00:00Z"}
+{"event_id": "s4", "agent_name": "coding", "status": "exploded"}
+"#;
+    assert_snapshot!(env.run_with_stdin(&["record", "stream"], input).snapshot(), @r#"
+    ok s1
+    ok s2
+    ok s3
+    duplicate s1
+    invalid line 4: unknown status "exploded" (expected success, error, timeout or blocked)
+    --- stderr ---
+    agent-metrics: error: 1 invalid line(s) were skipped; every other line was recorded and acknowledged
+    --- exit 3 ---
+    "#);
+    assert_eq!(env.run(&["events", "--json"]).json()["events"].as_array().unwrap().len(), 3);
 }
 
 #[test]

@@ -47,7 +47,9 @@ fn lock_timeout_changes_nothing() {
     let store = store(&path, Limits::DEFAULT, Durability::Full);
     let _ = store.record_event(event("e0", "a")).unwrap();
     let before = std::fs::read(&path).unwrap();
+    assert!(store.lock_is_free().unwrap());
     let held = FileLock::lock(store.lock_path(), Duration::from_secs(1)).unwrap();
+    assert!(!store.lock_is_free().unwrap());
     let err = store
         .with_lock_timeout(Duration::from_millis(100))
         .record_event(event("e1", "a"))
