@@ -6,7 +6,7 @@
 use crate::cmd::{cargo, exec, is_installed};
 
 /// The steps, by name, in order.
-const STEPS: [&str; 5] = ["fmt", "clippy", "test", "doc", "deny"];
+const STEPS: [&str; 6] = ["fmt", "clippy", "test", "doc", "deny", "stress"];
 
 fn run_step(step: &str) -> Result<(), String> {
     match step {
@@ -19,20 +19,16 @@ fn run_step(step: &str) -> Result<(), String> {
             exec(cargo(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
         }
         "deny" => deny(),
+        "stress" => crate::stress::run(&crate::stress::Options::ci()),
         other => Err(format!("unknown ci step {other:?}; steps are {STEPS:?}")),
     }
 }
 
-pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let mut skip: Vec<&str> = Vec::new();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--skip" => skip.push(args.next().ok_or("--skip needs a step name")?),
-            other => return Err(format!("unknown option {other:?} for ci")),
-        }
+pub(crate) fn run(skip: &[String]) -> Result<(), String> {
+    if let Some(unknown) = skip.iter().find(|step| !STEPS.contains(&step.as_str())) {
+        return Err(format!("unknown ci step {unknown:?}; steps are {STEPS:?}"));
     }
-    for step in STEPS.iter().filter(|step| !skip.contains(step)) {
+    for step in STEPS.iter().filter(|step| !skip.iter().any(|skipped| skipped == *step)) {
         run_step(step)?;
     }
     Ok(())

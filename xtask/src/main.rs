@@ -2,34 +2,44 @@
 //! does.
 //!
 //! Invoked as `cargo xtask <task>` through the alias in `.cargo/config.toml`. `main` only parses
-//! the task name and dispatches to one module per task; `cargo xtask --help` lists them.
+//! the command line and dispatches to one module per task; `cargo xtask --help` lists them.
 //! The tidy checks live in `tidy.rs` as `#[test]` functions, so plain `cargo test` enforces them.
 
 mod ci;
 mod cmd;
+mod stress;
 #[cfg(test)]
 mod tidy;
 
 use std::process::ExitCode;
 
-const HELP: &str = "\
-cargo xtask <task> [options]
+use clap::{Parser, Subcommand};
 
-Tasks:
-  ci [--skip STEP]...   run every check CI runs: fmt, clippy, test, doc, deny
-                        (steps: fmt, clippy, test, doc, deny)
-  help                  show this text
-";
+/// Developer tasks for the agent-metrics workspace.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Run every check CI runs: fmt, clippy, test, doc, deny, loom, stress
+    Ci {
+        /// Skip a step (repeatable): fmt, clippy, test, doc, deny, loom, stress
+        #[arg(long, value_name = "STEP")]
+        skip: Vec<String>,
+    },
+    /// Multiprocess stress and chaos test of the real binary: proves no acknowledged update is lost
+    Stress(stress::Options),
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("ci") => ci::run(&args[1..]),
-        Some("help" | "--help" | "-h") | None => {
-            print_help();
-            Ok(())
-        }
-        Some(other) => Err(format!("unknown task {other:?}; see `cargo xtask --help`")),
+    let cli = Cli::parse();
+    let result = match cli.task {
+        Task::Ci { skip } => ci::run(&skip),
+        Task::Stress(options) => stress::run(&options),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -38,11 +48,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-#[expect(clippy::print_stdout, reason = "xtask is a command-line tool")]
-fn print_help() {
-    print!("{HELP}");
 }
 
 #[expect(clippy::print_stderr, reason = "xtask is a command-line tool")]
