@@ -6,7 +6,7 @@
 use crate::cmd::{cargo, exec, is_installed};
 
 /// The steps, by name, in order.
-const STEPS: [&str; 6] = ["fmt", "clippy", "test", "doc", "deny", "stress"];
+const STEPS: [&str; 7] = ["fmt", "clippy", "test", "doc", "deny", "loom", "stress"];
 
 fn run_step(step: &str) -> Result<(), String> {
     match step {
@@ -19,6 +19,7 @@ fn run_step(step: &str) -> Result<(), String> {
             exec(cargo(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
         }
         "deny" => deny(),
+        "loom" => loom(),
         "stress" => crate::stress::run(&crate::stress::Options::ci()),
         other => Err(format!("unknown ci step {other:?}; steps are {STEPS:?}")),
     }
@@ -45,4 +46,17 @@ fn deny() -> Result<(), String> {
         return Ok(());
     }
     exec(&mut cargo(&["deny", "check", "licenses", "bans", "sources"]))
+}
+
+/// The loom models of the write protocol (`crates/metrics-store/src/loom_model.rs`), built with
+/// `--cfg loom` in their own target directory so normal builds are not invalidated.
+pub(crate) fn loom() -> Result<(), String> {
+    let target = crate::cmd::workspace_root().join("target/loom");
+    let preemptions = std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| "3".to_owned());
+    exec(
+        cargo(&["test", "--release", "-p", "metrics-store", "--lib", "loom_"])
+            .env("RUSTFLAGS", "--cfg loom")
+            .env("CARGO_TARGET_DIR", target)
+            .env("LOOM_MAX_PREEMPTIONS", preemptions),
+    )
 }

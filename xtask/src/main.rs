@@ -33,6 +33,8 @@ enum Task {
     },
     /// Multiprocess stress and chaos test of the real binary: proves no acknowledged update is lost
     Stress(stress::Options),
+    /// Model-check the write protocol with loom (every interleaving of a few threads)
+    Loom,
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
     let result = match cli.task {
         Task::Ci { skip } => ci::run(&skip),
         Task::Stress(options) => stress::run(&options),
+        Task::Loom => ci::loom(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -44,6 +44,9 @@
 mod check;
 mod config;
 mod error;
+#[cfg(all(test, loom))]
+mod loom_model;
+mod protocol;
 mod recover;
 mod stats;
 mod store;

@@ -10,6 +10,7 @@ use metrics_types::{
 
 use crate::StoreError;
 use crate::config::{Config, Durability, StoreBuilder, sibling};
+use crate::protocol::with_both_locks;
 use crate::recover::{Examined, Recovery};
 use crate::stats::{Counters, StoreStats};
 use crate::sync::{Mutex, lock};
@@ -234,14 +235,26 @@ impl MetricsStore {
         timeout: Duration,
         change: impl FnOnce(&mut DashboardState) -> Result<Change<T>, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut writer = lock(&self.writer);
+        with_both_locks(
+            &self.writer,
+            || self.lock_file(timeout),
+            |writer, file_lock| self.transact_locked(writer, file_lock, change),
+        )
+    }
+
+    /// The body of [`MetricsStore::transact`], holding both locks.
+    fn transact_locked<T>(
+        &self,
+        writer: &mut Writer,
+        file_lock: &FileLock,
+        change: impl FnOnce(&mut DashboardState) -> Result<Change<T>, StoreError>,
+    ) -> Result<T, StoreError> {
         writer.check_not_poisoned(&self.path)?;
-        let file_lock = self.lock_file(timeout)?;
-        if let Err(err) = atomic_fs::remove_stale_temps(&file_lock, &self.path) {
+        if let Err(err) = atomic_fs::remove_stale_temps(file_lock, &self.path) {
             tracing::warn!(path = %self.path.display(), "could not remove stale temporary files: {err}");
         }
 
-        let (mut state, read_identity) = self.current_state(&mut writer)?;
+        let (mut state, read_identity) = self.current_state(writer)?;
         if state.is_from_newer_format() {
             return Err(self.newer_format(state.version()));
         }
@@ -265,7 +278,6 @@ impl MetricsStore {
             writer.guard_write(&self.path, atomic_fs::replace(&self.path, &bytes, &config))?;
         self.counters.wrote(bytes.len());
         writer.cached = Some((replaced.identity, state));
-        drop(file_lock);
         Ok(value)
     }
 
@@ -308,9 +320,11 @@ impl TimedStore<'_> {
         }
         // Damaged, or missing with a backup: recover under the locks (another process may
         // have recovered it meanwhile, which `read_locked` finds).
-        let mut writer = lock(&store.writer);
-        let _file_lock = store.lock_file(self.timeout)?;
-        let (state, _identity, recovery) = store.read_locked(&mut writer)?;
+        let (state, _identity, recovery) = with_both_locks(
+            &store.writer,
+            || store.lock_file(self.timeout),
+            |writer, _file_lock| store.read_locked(writer),
+        )?;
         Ok(Loaded { state, recovery })
     }
 
@@ -363,32 +377,42 @@ impl TimedStore<'_> {
     /// As [`MetricsStore::create`].
     pub fn create(&self) -> Result<(), StoreError> {
         let store = self.store;
-        let mut writer = lock(&store.writer);
-        writer.check_not_poisoned(&store.path)?;
-        let _file_lock = store.lock_file(self.timeout)?;
-        for path in [&store.path, &store.backup_path] {
-            if atomic_fs::identity(path).map_err(|source| store.io_error(source))?.is_some() {
-                return Err(StoreError::AlreadyExists { path: path.clone() });
-            }
-        }
-        let mut state = store.fresh_state();
-        state.touch(Timestamp::now());
-        let bytes = state.to_json();
-        let config = ReplaceConfig { durability: store.fs_durability(), backup: Backup::None };
-        let replaced =
-            writer.guard_write(&store.path, atomic_fs::replace(&store.path, &bytes, &config))?;
-        store.counters.wrote(bytes.len());
-        writer.cached = Some((replaced.identity, state));
-        Ok(())
+        with_both_locks(
+            &store.writer,
+            || store.lock_file(self.timeout),
+            |writer, _file_lock| {
+                writer.check_not_poisoned(&store.path)?;
+                for path in [&store.path, &store.backup_path] {
+                    if atomic_fs::identity(path).map_err(|source| store.io_error(source))?.is_some()
+                    {
+                        return Err(StoreError::AlreadyExists { path: path.clone() });
+                    }
+                }
+                let mut state = store.fresh_state();
+                state.touch(Timestamp::now());
+                let bytes = state.to_json();
+                let config =
+                    ReplaceConfig { durability: store.fs_durability(), backup: Backup::None };
+                let replaced = writer
+                    .guard_write(&store.path, atomic_fs::replace(&store.path, &bytes, &config))?;
+                store.counters.wrote(bytes.len());
+                writer.cached = Some((replaced.identity, state));
+                Ok(())
+            },
+        )
     }
 
     /// As [`MetricsStore::restore_from_backup`].
     pub fn restore_from_backup(&self) -> Result<Recovery, StoreError> {
         let store = self.store;
-        let mut writer = lock(&store.writer);
-        writer.cached = None;
-        let _file_lock = store.lock_file(self.timeout)?;
-        store.restore_locked(&mut writer)
+        with_both_locks(
+            &store.writer,
+            || store.lock_file(self.timeout),
+            |writer, _file_lock| {
+                writer.cached = None;
+                store.restore_locked(writer)
+            },
+        )
     }
 }
 

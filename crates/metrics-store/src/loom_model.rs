@@ -1,0 +1,325 @@
+//! Loom models of the write protocol: every interleaving of a few writers and a reader is
+//! explored, not just the ones a stress run happens to hit. Run with `cargo xtask loom`.
+//!
+//! What runs for real: [`with_both_locks`] (the lock order and release of every store write,
+//! `protocol.rs`) and the `sync` shim's mutex, which is loom's here. What is modelled, because
+//! loom cannot see system calls:
+//!
+//! - the file lock (`atomic_fs::FileLock`, `flock(LOCK_EX | LOCK_NB)` retried until a timeout)
+//!   is [`ModelFlock`]: one atomic compare-and-swap per attempt, a bounded number of attempts
+//!   standing in for the timeout, released when its guard drops (`FileLock::drop`);
+//! - the directory entry of the metrics file is [`Directory`]: a pointer to an immutable
+//!   [`Generation`], swapped in one step as `rename(2)` does (`atomic_fs::replace` writes the
+//!   whole temporary file before the rename), and read in one step as `open(2)` does;
+//! - a store update (`MetricsStore::transact_locked`: read the current generation, apply the
+//!   change, write the next generation) is [`increment`].
+//!
+//! The mutants at the end are protocols that must fail, and the tests assert that loom finds
+//! the failure: a model that cannot fail proves nothing.
+
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::{Arc, Mutex};
+use loom::thread;
+
+use crate::protocol::with_both_locks;
+
+/// One whole version of the file. `check` ties the fields together, so a generation made of
+/// parts of two writes is detectable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Generation {
+    number: u64,
+    counter: u64,
+    check: u64,
+}
+
+impl Generation {
+    fn new(number: u64, counter: u64) -> Generation {
+        Generation { number, counter, check: number * 1000 + counter }
+    }
+
+    fn is_whole(&self) -> bool {
+        self.check == self.number * 1000 + self.counter
+    }
+}
+
+/// The directory entry: which generation the path names.
+struct Directory {
+    current: Mutex<Arc<Generation>>,
+}
+
+impl Directory {
+    fn new() -> Directory {
+        Directory { current: Mutex::new(Arc::new(Generation::new(0, 0))) }
+    }
+
+    /// `open(2)` + read: the generation the path names at this instant.
+    fn open(&self) -> Arc<Generation> {
+        self.current.lock().unwrap().clone()
+    }
+
+    /// `rename(2)`: the path names the new generation, in one step.
+    fn rename(&self, next: Generation) {
+        *self.current.lock().unwrap() = Arc::new(next);
+    }
+}
+
+/// `flock` on the lock file, as the kernel provides it: try-lock is one atomic step.
+struct ModelFlock {
+    held: AtomicBool,
+}
+
+struct FlockGuard<'a>(&'a ModelFlock);
+
+impl Drop for FlockGuard<'_> {
+    fn drop(&mut self) {
+        self.0.held.store(false, Ordering::Release);
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Failure {
+    LockTimeout,
+    Rejected,
+}
+
+impl ModelFlock {
+    fn new() -> ModelFlock {
+        ModelFlock { held: AtomicBool::new(false) }
+    }
+
+    /// `FileLock::lock`: up to `attempts` non-blocking tries, yielding between them (the
+    /// backoff sleep); then a timeout.
+    fn lock(&self, attempts: usize) -> Result<FlockGuard<'_>, Failure> {
+        for _ in 0..attempts {
+            if self.held.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()
+            {
+                return Ok(FlockGuard(self));
+            }
+            thread::yield_now();
+        }
+        Err(Failure::LockTimeout)
+    }
+}
+
+/// The shared world: one lock file and one directory entry (the file system), seen by every
+/// handle in every process.
+struct World {
+    flock: ModelFlock,
+    dir: Directory,
+}
+
+/// One store handle: its in-process mutex (guarding the handle's cache, here the generation
+/// it last wrote).
+struct Handle {
+    writer: Mutex<Option<Generation>>,
+}
+
+impl Handle {
+    fn new() -> Arc<Handle> {
+        Arc::new(Handle { writer: Mutex::new(None) })
+    }
+}
+
+/// A store update: under both locks, read the current generation, add one, write the next.
+/// `fail` makes the update function fail after reading (nothing may be written).
+fn increment(world: &World, handle: &Handle, attempts: usize, fail: bool) -> Result<(), Failure> {
+    with_both_locks(
+        &handle.writer,
+        || world.flock.lock(attempts),
+        |cache, _guard| {
+            let current = world.dir.open();
+            assert!(current.is_whole(), "a writer read a torn generation");
+            if fail {
+                return Err(Failure::Rejected);
+            }
+            let next = Generation::new(current.number + 1, current.counter + 1);
+            world.dir.rename(next);
+            *cache = Some(next);
+            Ok(())
+        },
+    )
+}
+
+fn world() -> Arc<World> {
+    Arc::new(World { flock: ModelFlock::new(), dir: Directory::new() })
+}
+
+/// Runs a model with a bounded number of preemptions (set `LOOM_MAX_PREEMPTIONS` to change).
+fn model(test: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(test);
+}
+
+#[test]
+fn loom_two_threads_and_a_process_lose_no_update() {
+    model(|| {
+        let world = world();
+        let shared = Handle::new();
+        let other_process = Handle::new();
+        let threads: Vec<_> = [shared.clone(), shared, other_process]
+            .into_iter()
+            .map(|handle| {
+                let world = world.clone();
+                thread::spawn(move || increment(&world, &handle, usize::MAX, false).unwrap())
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(world.dir.open().counter, 3, "an update was lost");
+        assert!(!world.flock.held.load(Ordering::Acquire), "the lock was left held");
+    });
+}
+
+#[test]
+fn loom_a_failing_update_writes_nothing_and_releases_both_locks() {
+    model(|| {
+        let world = world();
+        let handle = Handle::new();
+        let failing = {
+            let (world, handle) = (world.clone(), handle.clone());
+            thread::spawn(move || increment(&world, &handle, usize::MAX, true))
+        };
+        increment(&world, &handle, usize::MAX, false).unwrap();
+        assert_eq!(failing.join().unwrap(), Err(Failure::Rejected));
+        assert_eq!(world.dir.open().counter, 1, "only the successful update is written");
+        assert!(!world.flock.held.load(Ordering::Acquire), "the file lock is released");
+        assert!(handle.writer.try_lock().is_ok(), "the in-process lock is released");
+    });
+}
+
+#[test]
+fn loom_a_timed_out_writer_leaves_nothing_half_done() {
+    model(|| {
+        let world = world();
+        let impatient = {
+            let world = world.clone();
+            thread::spawn(move || increment(&world, &Handle::new(), 1, false))
+        };
+        increment(&world, &Handle::new(), usize::MAX, false).unwrap();
+        let outcome = impatient.join().unwrap();
+        let counter = world.dir.open().counter;
+        match outcome {
+            Ok(()) => assert_eq!(counter, 2),
+            Err(failure) => {
+                assert_eq!(failure, Failure::LockTimeout);
+                assert_eq!(counter, 1, "the writer that gave up wrote nothing");
+            }
+        }
+        assert!(!world.flock.held.load(Ordering::Acquire));
+    });
+}
+
+#[test]
+fn loom_a_reader_sees_whole_generations_that_never_go_backwards() {
+    model(|| {
+        let world = world();
+        let writers: Vec<_> = (0..2)
+            .map(|_| {
+                let world = world.clone();
+                thread::spawn(move || increment(&world, &Handle::new(), usize::MAX, false).unwrap())
+            })
+            .collect();
+        // The reader takes no lock, as `MetricsStore::load` takes none.
+        let first = world.dir.open();
+        let second = world.dir.open();
+        assert!(first.is_whole() && second.is_whole(), "a torn read");
+        assert!(second.number >= first.number, "generations went backwards");
+        for writer in writers {
+            writer.join().unwrap();
+        }
+    });
+}
+
+// Mutants: each must be caught.
+
+/// The Python seed's original bug: check whether the lock is taken, then take it, in two
+/// steps with a gap between.
+fn check_then_take(world: &World) -> Option<FlockGuard<'_>> {
+    if world.flock.held.load(Ordering::Acquire) {
+        return None;
+    }
+    world.flock.held.store(true, Ordering::Release);
+    Some(FlockGuard(&world.flock))
+}
+
+#[test]
+#[should_panic(expected = "an update was lost")]
+fn loom_mutant_check_then_take_lock_loses_updates() {
+    model(|| {
+        let world = world();
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let world = world.clone();
+                thread::spawn(move || {
+                    let handle = Handle::new();
+                    with_both_locks(
+                        &handle.writer,
+                        || check_then_take(&world).ok_or(()),
+                        |_, _| {
+                            let current = world.dir.open();
+                            world
+                                .dir
+                                .rename(Generation::new(current.number + 1, current.counter + 1));
+                            Ok::<_, ()>(())
+                        },
+                    )
+                    .is_ok()
+                })
+            })
+            .collect();
+        let succeeded = threads.into_iter().map(|t| t.join().unwrap()).filter(|ok| *ok).count();
+        // When both see the lock free, both "hold" it and one increment overwrites the other.
+        assert_eq!(world.dir.open().counter, succeeded as u64, "an update was lost");
+    });
+}
+
+#[test]
+#[should_panic(expected = "an update was lost")]
+fn loom_mutant_write_without_the_lock_loses_updates() {
+    model(|| {
+        let world = world();
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let world = world.clone();
+                thread::spawn(move || {
+                    let current = world.dir.open();
+                    world.dir.rename(Generation::new(current.number + 1, current.counter + 1));
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(world.dir.open().counter, 2, "an update was lost");
+    });
+}
+
+/// Writing the file in place (no temporary file and rename): a reader can open it between the
+/// two halves of the write.
+#[test]
+#[should_panic(expected = "a torn read")]
+fn loom_mutant_write_in_place_tears_reads() {
+    model(|| {
+        let number = Arc::new(loom::sync::atomic::AtomicU64::new(0));
+        let counter = Arc::new(loom::sync::atomic::AtomicU64::new(0));
+        let writer = {
+            let (number, counter) = (number.clone(), counter.clone());
+            thread::spawn(move || {
+                number.store(1, Ordering::Release);
+                counter.store(1, Ordering::Release);
+            })
+        };
+        let read = Generation {
+            number: number.load(Ordering::Acquire),
+            counter: counter.load(Ordering::Acquire),
+            check: 0,
+        };
+        let read = Generation { check: read.counter, ..read };
+        writer.join().unwrap();
+        assert!(read.number == read.counter, "a torn read");
+    });
+}
