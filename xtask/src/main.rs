@@ -35,6 +35,8 @@ enum Task {
     Stress(stress::Options),
     /// Model-check the write protocol with loom (every interleaving of a few threads)
     Loom,
+    /// Run every criterion benchmark; each prints its ratios to the floor measured in the same run
+    Bench,
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Task::Ci { skip } => ci::run(&skip),
         Task::Stress(options) => stress::run(&options),
         Task::Loom => ci::loom(),
+        Task::Bench => cmd::exec(&mut cmd::cargo(&["bench", "--workspace"])),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

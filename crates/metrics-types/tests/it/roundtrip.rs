@@ -125,6 +125,23 @@ fn build(steps: &[Step], limits: &Limits) -> (DashboardState, BTreeMap<String, S
 
 proptest! {
     #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = DashboardState::from_json(&bytes, &Limits::DEFAULT);
+        let _ = DashboardState::peek_version(&bytes);
+    }
+
+    #[test]
+    fn mutated_documents_never_panic(steps in steps(), cut in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let (state, _) = build(&steps, &Limits::DEFAULT);
+        let mut bytes = state.to_json();
+        let idx = cut.index(bytes.len());
+        bytes[idx] = byte;
+        let _ = DashboardState::from_json(&bytes, &Limits::DEFAULT);
+        bytes.truncate(idx);
+        let _ = DashboardState::from_json(&bytes, &Limits::DEFAULT);
+    }
+
+    #[test]
     fn recorded_states_are_valid_and_round_trip(steps in steps(), limits in limits()) {
         let (state, sums) = build(&steps, &limits);
         prop_assert!(state.validate(&limits).is_ok(), "{:?}", state.validate(&limits));
