@@ -123,3 +123,29 @@ fn internal_dependencies_are_version_zero() {
         );
     }
 }
+
+/// Each crate has one integration-test binary, `tests/<name>/main.rs`; a file beside it that
+/// `main.rs` does not declare as a module would silently never run.
+#[test]
+fn every_integration_test_file_is_a_module_of_its_binary() {
+    let mut unlisted = Vec::new();
+    for crate_dir in std::fs::read_dir(workspace_root().join("crates")).unwrap() {
+        let tests = crate_dir.unwrap().path().join("tests");
+        let Ok(binaries) = std::fs::read_dir(&tests) else { continue };
+        for binary in binaries {
+            let binary = binary.unwrap().path();
+            let Ok(main) = std::fs::read_to_string(binary.join("main.rs")) else { continue };
+            for entry in std::fs::read_dir(&binary).unwrap() {
+                let path = entry.unwrap().path();
+                let Some(module) = path.file_stem().and_then(|stem| stem.to_str()) else {
+                    continue;
+                };
+                let is_rust = path.extension().is_some_and(|ext| ext == "rs");
+                if is_rust && module != "main" && !main.contains(&format!("mod {module};")) {
+                    unlisted.push(relative(&path));
+                }
+            }
+        }
+    }
+    assert!(unlisted.is_empty(), "not declared in their tests/*/main.rs: {unlisted:?}");
+}

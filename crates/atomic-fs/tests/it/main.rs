@@ -8,4 +8,3 @@ mod child;
 mod concurrency;
 mod files;
 mod processes;
-mod tidy;

@@ -5,4 +5,3 @@ mod commands;
 mod concurrency;
 mod export;
 mod support;
-mod tidy;

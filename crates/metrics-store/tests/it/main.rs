@@ -8,4 +8,3 @@ mod processes;
 mod recovery;
 mod support;
 mod threads;
-mod tidy;

@@ -3,4 +3,3 @@
 mod reference;
 mod roundtrip;
 mod snapshots;
-mod tidy;
