@@ -639,3 +639,23 @@ pub(crate) fn regex_free_aside(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+#[test]
+fn demo_runs_real_writer_processes_into_a_new_store() {
+    let env = TestEnv::empty();
+    let run = env.run(&["--dir", ".", "demo", "--agents", "3", "--events", "30"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("3 processes recorded 30 events and 3 sessions"), "{}", run.stderr);
+    assert!(run.stdout.starts_with("Agent metrics: demo\n3 sessions"), "{}", run.stdout);
+    let agents = env.run(&["agents", "--json"]).json();
+    let calls: Vec<u64> = agents["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["invocations"].as_u64().unwrap())
+        .collect();
+    assert_eq!(calls, [10, 10, 10]);
+    assert_eq!(env.run(&["check"]).code, 0);
+    let again = env.run(&["--dir", ".", "demo"]);
+    assert_eq!(again.code, 2, "the demo never writes into an existing store: {}", again.stderr);
+}
