@@ -1,3 +1,5 @@
+//! Unit tests of `FileLock` within one process: timeouts, release on panic, a deleted lock file.
+
 use std::time::Duration;
 
 use super::FileLock;

@@ -1,3 +1,5 @@
+//! Unit tests of the handle: the cache of the last written state, paths, `Send + Sync`.
+
 use metrics_types::{AgentEvent, EventStatus, NewAgentEvent, Timestamp};
 
 use crate::{Durability, MetricsStore};

@@ -1,3 +1,5 @@
+//! Unit tests of the transitions: XP and streaks, roll-up, duplicates, FIFO eviction, badges.
+
 use crate::{
     AgentEvent, DashboardState, EventStatus, Limits, NewAgentEvent, NewSessionSummary,
     RecordOutcome, SessionStatus, SessionSummary, SessionType, Timestamp,

@@ -1,3 +1,5 @@
+//! Unit tests of `Timestamp`: spellings round-trip, offsets, invalid text, arithmetic.
+
 use super::Timestamp;
 
 fn check(input: &str, expect: &str) {

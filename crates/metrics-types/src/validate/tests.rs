@@ -1,3 +1,5 @@
+//! Unit tests of every validation rule, each applied to the Python sample with one change.
+
 use serde_json::{Value, json};
 
 use crate::{DashboardState, Limits, ValidationError};

@@ -1,3 +1,5 @@
+//! The verifier on made-up runs: clean ones pass, lossy, duplicating and double-counting ones fail.
+
 use std::collections::{BTreeMap, HashSet};
 
 use super::{Observed, WriterLog, verify};
