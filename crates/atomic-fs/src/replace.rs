@@ -122,7 +122,8 @@ pub(crate) fn replace_with(
     let mut file = fs.create_new(temp.path(), mode).context(Op::CreateTemp, temp.path())?;
     fs.write_all(&mut file, bytes).context(Op::Write, temp.path())?;
     if config.durability == Durability::Full {
-        fs.sync_file(&file)
+        injected("atomic-fs::sync-file")
+            .and_then(|()| fs.sync_file(&file))
             .map_err(|source| Error::Sync { path: temp.path().to_owned(), source })?;
     }
 
@@ -133,7 +134,9 @@ pub(crate) fn replace_with(
         backup_temp = Some(guard);
     }
 
-    fs.rename(temp.path(), target).context(Op::Rename, target)?;
+    injected("atomic-fs::rename")
+        .and_then(|()| fs.rename(temp.path(), target))
+        .context(Op::Rename, target)?;
     temp.disarm();
     let identity = crate::read::identity_of_file(&file).context(Op::Inspect, target)?;
     drop(file);
@@ -152,13 +155,26 @@ pub(crate) fn replace_with(
     drop(backup_temp);
 
     if config.durability == Durability::Full {
-        fs.sync_dir(&dir).map_err(|source| Error::Sync { path: dir.clone(), source })?;
+        injected("atomic-fs::sync-dir")
+            .and_then(|()| fs.sync_dir(&dir))
+            .map_err(|source| Error::Sync { path: dir.clone(), source })?;
     }
     match rotated {
         Some(Err(err)) => Err(err),
         Some(Ok(())) => Ok(Replaced { identity, backed_up: true }),
         None => Ok(Replaced { identity, backed_up: false }),
     }
+}
+
+/// A failure configured for the named point by a test (feature `failpoints`), as the I/O error
+/// `EIO`; always `Ok` otherwise.
+fn injected(name: &str) -> std::io::Result<()> {
+    #[cfg(feature = "failpoints")]
+    if fail::eval(name, |_| ()).is_some() {
+        return Err(std::io::Error::from_raw_os_error(5));
+    }
+    let _ = name;
+    Ok(())
 }
 
 /// Keeps the current contents of `path` at `aside` (a hard link, never a copy), so that

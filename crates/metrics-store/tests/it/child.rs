@@ -1,4 +1,5 @@
-//! The roles a re-executed test binary plays: a writer process recording events.
+//! The roles a re-executed test binary plays: a writer process recording events, and a
+//! process whose flushes fail (failure points are process-wide, so they live in a child).
 
 use std::path::Path;
 use std::process::{Child, Command};
@@ -17,12 +18,31 @@ pub(crate) fn spawn_writer(path: &Path, name: &str, count: usize) -> Child {
         .unwrap()
 }
 
+/// Runs this binary as a child playing `role` on `path`, and returns whether it succeeded.
+pub(crate) fn run_role(role: &str, path: &Path) -> bool {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child::entry", "--nocapture", "--test-threads=1", "--quiet"])
+        .env("METRICS_STORE_CHILD", role)
+        .env("METRICS_STORE_ARGS", path.display().to_string())
+        .status()
+        .unwrap()
+        .success()
+}
+
 #[test]
 fn entry() {
     let Ok(role) = std::env::var("METRICS_STORE_CHILD") else { return };
     let args = std::env::var("METRICS_STORE_ARGS").unwrap();
     let args: Vec<&str> = args.split('\n').collect();
-    assert_eq!(role, "writer");
+    match role.as_str() {
+        "writer" => writer(&args),
+        "failing-flush" => crate::faults::failing_flush(Path::new(args[0])),
+        other => panic!("unknown role {other}"),
+    }
+    std::process::exit(0);
+}
+
+fn writer(args: &[&str]) {
     let store = MetricsStore::open(Path::new(args[0])).unwrap();
     let (name, count): (&str, usize) = (args[1], args[2].parse().unwrap());
     for idx in 0..count {
@@ -35,5 +55,4 @@ fn entry() {
             let _ = store.record_event(event(&format!("{name}-{idx}"), name)).unwrap();
         }
     }
-    std::process::exit(0);
 }
