@@ -24,6 +24,11 @@ const PROCESSES: usize = 4;
 const ITERATIONS: usize = 150;
 const MODES: [&str; 3] = ["backoff", "blocking", "poll_10ms"];
 
+/// The lock file, opened as the blocking and polling contenders need it.
+fn open_lock_file(lock: &Path) -> std::fs::File {
+    std::fs::File::options().read(true).write(true).create(true).truncate(false).open(lock).unwrap()
+}
+
 fn wait_for_lock(mode: &str, lock: &Path) -> (Duration, Option<FileLock>, Option<std::fs::File>) {
     let start = Instant::now();
     match mode {
@@ -32,24 +37,12 @@ fn wait_for_lock(mode: &str, lock: &Path) -> (Duration, Option<FileLock>, Option
             (start.elapsed(), Some(guard), None)
         }
         "blocking" => {
-            let file = std::fs::File::options()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(lock)
-                .unwrap();
+            let file = open_lock_file(lock);
             rustix::fs::flock(file.as_fd(), FlockOperation::LockExclusive).unwrap();
             (start.elapsed(), None, Some(file))
         }
         _ => {
-            let file = std::fs::File::options()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(lock)
-                .unwrap();
+            let file = open_lock_file(lock);
             while rustix::fs::flock(file.as_fd(), FlockOperation::NonBlockingLockExclusive).is_err()
             {
                 std::thread::sleep(Duration::from_millis(10));

@@ -80,17 +80,7 @@ fn a_read_command_without_a_store() {
 
 #[test]
 fn a_corrupt_store_is_reported_then_recovered() {
-    let env = TestEnv::with_sample();
-    let _ = env.run(&[
-        "record",
-        "event",
-        "--agent",
-        "coding",
-        "--status",
-        "success",
-        "--event-id",
-        "e-new",
-    ]);
+    let env = TestEnv::with_two_generations();
     std::fs::write(env.store(), b"{\"version\": 1, \"events\": [trunc").unwrap();
     assert_snapshot!(env.run(&["check"]).snapshot(), @"
     store  ./.agent_metrics.json: malformed: not a valid agent-metrics document at events[0]: expected ident at line 1 column 30

@@ -363,16 +363,7 @@ fn check_reports_the_store_and_its_backup() {
     --- stderr ---
     --- exit 0 ---
     ");
-    let _ = env.run(&[
-        "record",
-        "event",
-        "--agent",
-        "coding",
-        "--status",
-        "success",
-        "--event-id",
-        "e-new",
-    ]);
+    let env = TestEnv::with_two_generations();
     assert_snapshot!(env.run(&["check", "--json"]).snapshot(), @r#"
     {
       "sound": true,
@@ -564,17 +555,7 @@ fn record_stream_acknowledges_each_line() {
 
 #[test]
 fn recover_restores_the_backup() {
-    let env = TestEnv::with_sample();
-    let _ = env.run(&[
-        "record",
-        "event",
-        "--agent",
-        "coding",
-        "--status",
-        "success",
-        "--event-id",
-        "e-new",
-    ]);
+    let env = TestEnv::with_two_generations();
     let run = env.run(&["recover"]);
     let normalised = regex_free_aside(&run.snapshot());
     assert_snapshot!(normalised, @"

@@ -35,6 +35,24 @@ impl TestEnv {
         env
     }
 
+    /// The sample store with one more event recorded through the binary, so that the backup
+    /// holds the sample and the store holds the sample plus `e-new`.
+    pub(crate) fn with_two_generations() -> TestEnv {
+        let env = TestEnv::with_sample();
+        let run = env.run(&[
+            "record",
+            "event",
+            "--agent",
+            "coding",
+            "--status",
+            "success",
+            "--event-id",
+            "e-new",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        env
+    }
+
     pub(crate) fn dir(&self) -> &Path {
         self.dir.path()
     }
