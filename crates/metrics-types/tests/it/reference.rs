@@ -96,3 +96,73 @@ fn unknown_fields_and_values_survive() {
     let written: Value = serde_json::from_slice(&state.to_json()).unwrap();
     assert_eq!(written, doc);
 }
+
+/// The JSON type of a value, with integers and floats told apart (Python reads them as int
+/// and float).
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Every key of `python` is in `ours` with the same JSON type, recursively through the first
+/// element of arrays and every value of maps.
+fn assert_same_shape(python: &Value, ours: &Value, path: &str) {
+    assert_eq!(json_type(python), json_type(ours), "{path}: different JSON types");
+    match (python, ours) {
+        (Value::Object(python), Value::Object(ours)) if path == ".agents" => {
+            let (python, ours) = (python.values().next().unwrap(), ours.values().next().unwrap());
+            assert_same_shape(python, ours, &format!("{path}.*"));
+        }
+        (Value::Object(python), Value::Object(ours)) => {
+            for (key, value) in python {
+                let Some(our_value) = ours.get(key) else {
+                    panic!("{path}.{key} is missing from what we write")
+                };
+                assert_same_shape(value, our_value, &format!("{path}.{key}"));
+            }
+        }
+        (Value::Array(python), Value::Array(ours)) => {
+            if let (Some(python), Some(ours)) = (python.first(), ours.first()) {
+                assert_same_shape(python, ours, &format!("{path}[0]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn what_we_write_has_every_field_the_python_dashboard_writes() {
+    let sample = DashboardState::from_json(SAMPLE, &Limits::DEFAULT).unwrap();
+    let mut ours = DashboardState::new("ours");
+    for event in sample.events() {
+        let rebuilt = metrics_types::AgentEvent::new(metrics_types::NewAgentEvent {
+            input_tokens: event.input_tokens().unwrap_or(0),
+            output_tokens: event.output_tokens().unwrap_or(0),
+            estimated_cost_usd: event.estimated_cost_usd(),
+            duration_seconds: event.duration_seconds(),
+            artifacts: vec!["file:x".to_owned()],
+            ..metrics_types::NewAgentEvent::new(
+                event.event_id(),
+                event.agent_name(),
+                event.status().clone(),
+                event.started_at(),
+            )
+        })
+        .unwrap();
+        let _ = ours.record_event(rebuilt, &Limits::DEFAULT);
+    }
+    for session in sample.sessions() {
+        let _ = ours.record_session(session.clone(), &Limits::DEFAULT);
+    }
+    ours.touch(metrics_types::Timestamp::now());
+    let python: Value = serde_json::from_slice(SAMPLE).unwrap();
+    let written: Value = serde_json::from_slice(&ours.to_json()).unwrap();
+    assert_same_shape(&python, &written, "");
+}
