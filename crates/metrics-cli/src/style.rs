@@ -84,7 +84,20 @@ pub(crate) fn fit(text: &str, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{count, fit, usd};
+    use super::{Painter, count, fit, usd};
+
+    #[test]
+    fn colour_only_when_enabled() {
+        let on = Painter { enabled: true };
+        assert_eq!(on.good("ok"), "\u{1b}[32mok\u{1b}[0m");
+        assert_eq!(
+            on.status("error", 7),
+            "\u{1b}[31merror  \u{1b}[0m",
+            "padding goes inside the colour"
+        );
+        let off = Painter { enabled: false };
+        assert_eq!(off.status("error", 7), "error  ");
+    }
 
     #[test]
     fn numbers_are_short() {
