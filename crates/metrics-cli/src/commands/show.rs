@@ -207,7 +207,7 @@ pub(crate) fn sessions(
         return Ok(out);
     }
     let header = format!(
-        "{:<4} {:<16} {:<12} {:<8} {:>8} {:>8} {:>7}  {}",
+        "{:<3} {:<14} {:<12} {:<8} {:>7} {:>8} {:>7}  {}",
         "#", "SESSION", "TYPE", "STATUS", "TOKENS", "COST", "TIME", "AGENTS"
     );
     let _ = writeln!(out, "{}", paint.heading(&header));
@@ -217,15 +217,15 @@ pub(crate) fn sessions(
             / 1e6;
         let _ = writeln!(
             out,
-            "{:<4} {:<16} {:<12} {} {:>8} {:>8} {:>7}  {}",
+            "{:<3} {:<14} {:<12} {} {:>7} {:>8} {:>7}  {}",
             session.session_number(),
-            fit(session.session_id(), 16),
+            fit(session.session_id(), 14),
             session.session_type().as_str(),
             paint.status(session.status().as_str(), 8),
             count(session.total_tokens()),
             usd(session.total_cost_usd()),
             duration(seconds),
-            fit(&session.agents_invoked().join(","), 14)
+            fit(&session.agents_invoked().join(","), 13)
         );
     }
     Ok(out)

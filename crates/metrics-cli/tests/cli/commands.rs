@@ -320,9 +320,9 @@ fn events() {
 fn sessions() {
     let env = TestEnv::with_sample();
     assert_snapshot!(env.run(&["sessions"]).snapshot(), @"
-    #    SESSION          TYPE         STATUS     TOKENS     COST    TIME  AGENTS
-    2    sess-0002        continuation error        4.4k  $0.0396  1m 40s  coding,linear
-    1    sess-0001        initializer  continue     8.5k  $0.0765 11m 30s  coding,github
+    #   SESSION        TYPE         STATUS    TOKENS     COST    TIME  AGENTS
+    2   sess-0002      continuation error       4.4k  $0.0396  1m 40s  coding,linear
+    1   sess-0001      initializer  continue    8.5k  $0.0765 11m 30s  coding,github
     --- stderr ---
     --- exit 0 ---
     ");
@@ -639,4 +639,42 @@ fn demo_runs_real_writer_processes_into_a_new_store() {
     assert_eq!(env.run(&["check"]).code, 0);
     let again = env.run(&["--dir", ".", "demo"]);
     assert_eq!(again.code, 2, "the demo never writes into an existing store: {}", again.stderr);
+}
+
+#[test]
+fn human_output_fits_80_columns() {
+    let env = TestEnv::with_sample();
+    let long = "an-agent-with-a-really-long-name-indeed";
+    let args = [
+        "record",
+        "event",
+        "--agent",
+        long,
+        "--status",
+        "success",
+        "--ticket",
+        "TICKET-WITH-A-LONG-KEY-123",
+    ];
+    assert_eq!(env.run(&args).code, 0);
+    let session = [
+        "record",
+        "session",
+        "--session",
+        "a-session-id-that-goes-on-and-on",
+        "--type",
+        "continuation",
+    ];
+    assert_eq!(env.run(&[&session[..], &["--status", "complete"]].concat()).code, 0);
+    for command in
+        [&["status"][..], &["agents"], &["events"], &["sessions"], &["agent", long], &["check"]]
+    {
+        let run = env.run(command);
+        for line in run.stdout.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{command:?}: {} columns: {line}",
+                line.chars().count()
+            );
+        }
+    }
 }
