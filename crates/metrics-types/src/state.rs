@@ -198,7 +198,9 @@ impl DashboardState {
     pub fn sessions(&self) -> &[SessionSummary] {
         &self.sessions
     }
-    /// Whether an event with this id is stored (or recent in its agent's profile).
+    /// Whether an event with this id is among the stored `events` (evicted ones are not; a
+    /// re-recorded id is still caught through its agent's `recent_events`, see
+    /// [`DashboardState::record_event`]).
     pub fn contains_event(&self, event_id: &str) -> bool {
         self.events.iter().any(|event| event.event_id() == event_id)
     }
