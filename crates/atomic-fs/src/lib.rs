@@ -17,6 +17,9 @@
 //! - [`set_aside`] and [`move_aside`]: keep a file's contents under another name, never
 //!   overwriting anything, before it is replaced or removed.
 //!
+//! With the `simulation` feature (tests only), `sim` adds a simulated disk that records every
+//! call, injects I/O errors and enumerates what a crash or power loss can leave.
+//!
 //! Every failure is an [`Error`] carrying the path and the operation. A failed flush
 //! ([`Error::Sync`]) is final: the caller must not retry it. The exact system calls and the
 //! guarantees after a crash or power loss are in `docs/durability.md`.
@@ -46,6 +49,8 @@ mod error;
 mod lock;
 mod read;
 mod replace;
+#[cfg(feature = "simulation")]
+pub mod sim;
 mod sys;
 mod temp;
 

@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use crate::error::{Error, IoResultExt, Op};
-use crate::sys::{FileKind, FileSystem, RealFileSystem};
+use crate::sys::{FileKind, FileSystem};
 
 /// Identifies one generation of a file: its inode, size and change times.
 ///
@@ -45,13 +45,14 @@ pub struct Contents {
 /// as is a directory ([`Error::IsDirectory`]) and a file over the limit
 /// ([`Error::TooLarge`], checked before reading and again while reading).
 pub fn read(path: &Path, max_len: u64) -> Result<Option<Contents>, Error> {
-    read_with(&RealFileSystem, path, max_len)
+    crate::sys::with_file_system(|fs| read_with(fs, path, max_len))
 }
 
 /// The identity of the file at `path` now, without reading it; `Ok(None)` when nothing is
 /// there.
 pub fn identity(path: &Path) -> Result<Option<FileIdentity>, Error> {
-    let inspection = RealFileSystem.inspect(path).context(Op::Inspect, path)?;
+    let inspection =
+        crate::sys::with_file_system(|fs| fs.inspect(path)).context(Op::Inspect, path)?;
     Ok(inspection
         .filter(|inspection| inspection.kind == FileKind::File)
         .map(|inspection| inspection.identity))

@@ -4,9 +4,19 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoResultExt, Op};
-use crate::sys::{FileKind, FileSystem, RealFileSystem};
+use crate::sys::{FileKind, FileSystem, Inspection};
 use crate::temp::{TempGuard, TempKind, temp_path};
 use crate::{FileIdentity, directory_of};
+
+mod mutant;
+mod rotation;
+
+#[cfg(feature = "simulation")]
+pub use mutant::Mutant;
+#[cfg(not(feature = "simulation"))]
+use mutant::Mutant;
+use mutant::mutated;
+use rotation::{Rotation, RotationOrder};
 
 /// Whether writes are flushed to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,23 +72,27 @@ pub fn backup_path(target: &Path) -> PathBuf {
 /// 1. `lstat(target)`: refuse a directory or a symbolic link; keep the permission bits of an
 ///    existing file (a new file gets `0600`).
 /// 2. `open(TEMP, O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)` beside the target, `fchmod`.
-///    A crash from here to step 5 leaves only a stale temporary file, which
+///    A crash from here to step 6 leaves only stale temporary files, which
 ///    [`crate::remove_stale_temps`] removes later; the target is untouched.
 /// 3. `write` all bytes, then `fdatasync(TEMP)`. If the flush fails the write is abandoned for
 ///    good ([`Error::Sync`]): after a failed fsync Linux may report the next one as a success
 ///    with the data gone (<https://lwn.net/Articles/752063/>).
-/// 4. With a backup: `link(target, BACKUP_TEMP)`, pinning the current generation.
-/// 5. `rename(TEMP, target)`: readers now open the new contents; they never see a mix.
-/// 6. With a backup: `rename(BACKUP_TEMP, target.bak)`.
-/// 7. `fsync(directory)`: one flush makes both renames durable. Without it a power loss
-///    can undo the rename even though the data was flushed
+/// 4. With a backup, rotate it **before** the commit: `link(BACKUP, PREVIOUS)` pins the
+///    backup being replaced, `link(target, BACKUP_TEMP)` pins the current generation and
+///    `rename(BACKUP_TEMP, BACKUP)` makes it the backup. The backup is now the same file as
+///    the target, so no moment exists at which the target is newer than the generation after
+///    the backup.
+/// 5. `rename(TEMP, target)`: the commit. Readers now open the new contents; they never see a
+///    mix. If it fails, `rename(PREVIOUS, BACKUP)` puts the old backup back.
+/// 6. `unlink(PREVIOUS)`, then `fsync(directory)`: one flush makes every rename durable.
+///    Without it a power loss can undo the commit even though the data was flushed
 ///    (<https://lwn.net/Articles/457667/>).
 ///
-/// On failure before step 5 the target and backup are as they were and the temporary files
-/// are removed. A failure at step 6 leaves the new contents in place and the old backup
-/// (one generation older); it is reported as [`Error::Io`] after the directory is flushed. A
-/// failure at step 7 ([`Error::Sync`]) leaves the new contents visible but not known to be
-/// durable; the caller must treat the write as failed and stop writing.
+/// On failure before the commit (steps 1 to 5) the target and the backup are as they were
+/// and the temporary files are removed. The one exception needs two failures: if the commit
+/// fails and putting the old backup back fails too, the backup is a second name of the
+/// unchanged target. A failure at step 6 ([`Error::Sync`]) leaves the new contents visible but
+/// not known to be durable; the caller must treat the write as failed and stop writing.
 ///
 /// The caller should hold a [`crate::FileLock`] if other writers may replace the same target.
 /// Readers need no lock.
@@ -96,7 +110,7 @@ pub fn backup_path(target: &Path) -> PathBuf {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn replace(target: &Path, bytes: &[u8], config: &ReplaceConfig) -> Result<Replaced, Error> {
-    replace_with(&RealFileSystem, target, bytes, config)
+    crate::sys::with_file_system(|fs| replace_with(fs, target, bytes, config))
 }
 
 pub(crate) fn replace_with(
@@ -105,65 +119,78 @@ pub(crate) fn replace_with(
     bytes: &[u8],
     config: &ReplaceConfig,
 ) -> Result<Replaced, Error> {
-    let dir = directory_of(target);
-    let existing = fs.inspect(target).context(Op::Inspect, target)?;
-    match existing.map(|inspection| inspection.kind) {
-        None | Some(FileKind::File) => {}
-        Some(FileKind::Directory) => return Err(Error::IsDirectory { path: target.to_owned() }),
-        Some(FileKind::Symlink) => return Err(Error::Symlink { path: target.to_owned() }),
-        Some(FileKind::Other) => {
-            let source = std::io::Error::other("not a regular file");
-            return Err(Error::Io { op: Op::Inspect, path: target.to_owned(), source });
-        }
-    }
+    let existing = inspect_target(fs, target)?;
     let mode = existing.map_or(0o600, |inspection| inspection.mode);
+    let flush = config.durability == Durability::Full;
+    let flush_before_commit = flush && !mutated(fs, Mutant::RenameBeforeFileSync);
 
-    let mut temp = TempGuard::new(fs, temp_path(target, TempKind::Contents));
-    let mut file = fs.create_new(temp.path(), mode).context(Op::CreateTemp, temp.path())?;
+    let temp_name = temp_path(target, TempKind::Contents);
+    let mut file = fs.create_new(&temp_name, mode).context(Op::CreateTemp, &temp_name)?;
+    let mut temp = TempGuard::created(fs, temp_name);
     fs.write_all(&mut file, bytes).context(Op::Write, temp.path())?;
-    if config.durability == Durability::Full {
-        injected("atomic-fs::sync-file")
-            .and_then(|()| fs.sync_file(&file))
-            .map_err(|source| Error::Sync { path: temp.path().to_owned(), source })?;
+    if flush_before_commit {
+        sync_file(fs, &file, temp.path())?;
     }
 
-    let mut backup_temp = None;
-    if config.backup == Backup::PreviousGeneration && existing.is_some() {
-        let guard = TempGuard::new(fs, temp_path(target, TempKind::Backup));
-        fs.link(target, guard.path()).context(Op::Link, target)?;
-        backup_temp = Some(guard);
-    }
+    let rotation = match (config.backup, existing) {
+        (Backup::PreviousGeneration, Some(_)) => {
+            let order = if mutated(fs, Mutant::BackupAfterCommit) {
+                RotationOrder::AfterCommitMutant
+            } else {
+                RotationOrder::BeforeCommit
+            };
+            Some(Rotation::start(fs, target, order)?)
+        }
+        _ => None,
+    };
 
-    injected("atomic-fs::rename")
-        .and_then(|()| fs.rename(temp.path(), target))
-        .context(Op::Rename, target)?;
+    let committed = injected("atomic-fs::rename").and_then(|()| fs.rename(temp.path(), target));
+    if let Err(source) = committed {
+        if let Some(rotation) = rotation {
+            rotation.roll_back();
+        }
+        return Err(Error::Io { op: Op::Rename, path: target.to_owned(), source });
+    }
     temp.disarm();
+    if flush && !flush_before_commit {
+        sync_file(fs, &file, target)?;
+    }
     let identity = crate::read::identity_of_file(&file).context(Op::Inspect, target)?;
     drop(file);
+    let backed_up = rotation.is_some();
+    let rotated = rotation.map_or(Ok(()), Rotation::finish);
 
-    let rotated = match backup_temp.as_mut() {
-        Some(guard) => {
-            let backup = backup_path(target);
-            let renamed = fs.rename(guard.path(), &backup).context(Op::Rename, &backup);
-            if renamed.is_ok() {
-                guard.disarm();
-            }
-            Some(renamed)
-        }
-        None => None,
-    };
-    drop(backup_temp);
-
-    if config.durability == Durability::Full {
+    if flush && !mutated(fs, Mutant::SkipDirSync) {
+        let dir = directory_of(target);
         injected("atomic-fs::sync-dir")
             .and_then(|()| fs.sync_dir(&dir))
             .map_err(|source| Error::Sync { path: dir.clone(), source })?;
     }
-    match rotated {
-        Some(Err(err)) => Err(err),
-        Some(Ok(())) => Ok(Replaced { identity, backed_up: true }),
-        None => Ok(Replaced { identity, backed_up: false }),
+    rotated?;
+    Ok(Replaced { identity, backed_up })
+}
+
+/// `lstat` the target: `None` when nothing is there; an error for anything but a regular file.
+fn inspect_target(fs: &dyn FileSystem, target: &Path) -> Result<Option<Inspection>, Error> {
+    let existing = fs.inspect(target).context(Op::Inspect, target)?;
+    match existing.map(|inspection| inspection.kind) {
+        None | Some(FileKind::File) => Ok(existing),
+        Some(FileKind::Directory) => Err(Error::IsDirectory { path: target.to_owned() }),
+        Some(FileKind::Symlink) => Err(Error::Symlink { path: target.to_owned() }),
+        Some(FileKind::Other) => {
+            let source = std::io::Error::other("not a regular file");
+            Err(Error::Io { op: Op::Inspect, path: target.to_owned(), source })
+        }
     }
+}
+
+/// Flushes the new contents, once: a failed flush is final ([`Error::Sync`]).
+fn sync_file(fs: &dyn FileSystem, file: &std::fs::File, path: &Path) -> Result<(), Error> {
+    let mut flushed = injected("atomic-fs::sync-file").and_then(|()| fs.sync_file(file));
+    if flushed.is_err() && mutated(fs, Mutant::RetryFailedSync) {
+        flushed = fs.sync_file(file);
+    }
+    flushed.map_err(|source| Error::Sync { path: path.to_owned(), source })
 }
 
 /// A failure configured for the named point by a test (feature `failpoints`), as the I/O error
@@ -181,7 +208,15 @@ fn injected(name: &str) -> std::io::Result<()> {
 /// `path` can then be replaced without losing what was there. Fails if `aside` exists; never
 /// overwrites anything. With [`Durability::Full`] the directory is flushed.
 pub fn set_aside(path: &Path, aside: &Path, durability: Durability) -> Result<(), Error> {
-    let fs = RealFileSystem;
+    crate::sys::with_file_system(|fs| set_aside_with(fs, path, aside, durability))
+}
+
+fn set_aside_with(
+    fs: &dyn FileSystem,
+    path: &Path,
+    aside: &Path,
+    durability: Durability,
+) -> Result<(), Error> {
     fs.link(path, aside).context(Op::Link, aside)?;
     if durability == Durability::Full {
         let dir = directory_of(path);
@@ -194,7 +229,15 @@ pub fn set_aside(path: &Path, aside: &Path, durability: Durability) -> Result<()
 /// [`Durability::Full`] the directory is flushed. A crash in between leaves both names, never
 /// neither.
 pub fn move_aside(path: &Path, aside: &Path, durability: Durability) -> Result<(), Error> {
-    let fs = RealFileSystem;
+    crate::sys::with_file_system(|fs| move_aside_with(fs, path, aside, durability))
+}
+
+fn move_aside_with(
+    fs: &dyn FileSystem,
+    path: &Path,
+    aside: &Path,
+    durability: Durability,
+) -> Result<(), Error> {
     fs.link(path, aside).context(Op::Link, aside)?;
     fs.remove(path).context(Op::Remove, path)?;
     if durability == Durability::Full {

@@ -22,8 +22,11 @@ static NEXT_NONCE: AtomicU64 = AtomicU64::new(0);
 pub(crate) enum TempKind {
     /// The new contents, renamed over the target.
     Contents,
-    /// A hard link of the old contents, renamed over the backup.
+    /// A hard link of the current contents, renamed over the backup.
     Backup,
+    /// A hard link of the backup being replaced, kept until the commit so that a failed
+    /// commit can put it back.
+    PreviousBackup,
 }
 
 impl TempKind {
@@ -31,6 +34,7 @@ impl TempKind {
         match self {
             TempKind::Contents => "tmp",
             TempKind::Backup => "bak-tmp",
+            TempKind::PreviousBackup => "bak-prev",
         }
     }
 }
@@ -53,14 +57,14 @@ pub(crate) fn temp_path(target: &Path, kind: TempKind) -> PathBuf {
 /// still alive (and is not this process) is removed only once it is older than a minute.
 pub fn remove_stale_temps(lock: &FileLock, target: &Path) -> Result<usize, Error> {
     let _ = lock;
-    remove_stale_temps_with(&crate::sys::RealFileSystem, target)
+    crate::sys::with_file_system(|fs| remove_stale_temps_with(fs, target))
 }
 
 pub(crate) fn remove_stale_temps_with(fs: &dyn FileSystem, target: &Path) -> Result<usize, Error> {
     let dir = directory_of(target);
     let name = target.file_name().unwrap_or_default().to_string_lossy();
-    let prefixes =
-        [TempKind::Contents, TempKind::Backup].map(|kind| format!(".{name}.{}.", kind.tag()));
+    let prefixes = [TempKind::Contents, TempKind::Backup, TempKind::PreviousBackup]
+        .map(|kind| format!(".{name}.{}.", kind.tag()));
     let mut removed = 0;
     for entry in fs.list_dir(&dir).context(Op::ListDir, &dir)? {
         let Some(pid) = writer_pid(&entry, &prefixes) else { continue };
@@ -99,7 +103,9 @@ pub(crate) struct TempGuard<'a> {
 }
 
 impl<'a> TempGuard<'a> {
-    pub(crate) fn new(fs: &'a dyn FileSystem, path: PathBuf) -> TempGuard<'a> {
+    /// Guards `path`, which the caller has just created (a guard made before the creating call
+    /// could remove a file that is not ours if the creation failed).
+    pub(crate) fn created(fs: &'a dyn FileSystem, path: PathBuf) -> TempGuard<'a> {
         TempGuard { fs, path, armed: true }
     }
 

@@ -1,5 +1,6 @@
-//! Failure injection at every step of a replace: before the commit rename the target and its
-//! backup stay as they were and no temporary file is left behind.
+//! Failure injection at every step of a replace, on the real file system: before the commit
+//! rename the target and its backup stay as they were and no temporary file is left behind.
+//! (`tests/it/simulated.rs` does the same for every call, error and persistence, and crashes.)
 
 use std::fs::File;
 use std::io;
@@ -17,8 +18,8 @@ enum Step {
     Write,
     SyncFile,
     Link,
-    RenameContents,
     RenameBackup,
+    RenameContents,
     SyncDir,
 }
 
@@ -57,7 +58,12 @@ impl FileSystem for FailingFs {
     }
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let nth = self.renames.fetch_add(1, Ordering::Relaxed);
-        self.fail(if nth == 0 { Step::RenameContents } else { Step::RenameBackup })?;
+        // The third rename, if any, is the roll-back of the backup, which works.
+        match nth {
+            0 => self.fail(Step::RenameBackup)?,
+            1 => self.fail(Step::RenameContents)?,
+            _ => {}
+        }
         RealFileSystem.rename(from, to)
     }
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
@@ -107,7 +113,15 @@ fn check(step: Step) -> (Error, String, String) {
 
 #[test]
 fn failures_before_the_commit_rename_change_nothing() {
-    for step in [Step::CreateTemp, Step::Write, Step::SyncFile, Step::Link, Step::RenameContents] {
+    let steps = [
+        Step::CreateTemp,
+        Step::Write,
+        Step::SyncFile,
+        Step::Link,
+        Step::RenameBackup,
+        Step::RenameContents,
+    ];
+    for step in steps {
         let (err, target, backup) = check(step);
         assert_eq!((target.as_str(), backup.as_str()), ("two", "one"), "after failing at {step:?}");
         let message = err.to_string();
@@ -126,9 +140,9 @@ fn a_full_disk_mid_write_says_so() {
 }
 
 #[test]
-fn failed_backup_rotation_keeps_the_new_contents_and_an_older_backup() {
-    let (err, target, backup) = check(Step::RenameBackup);
-    assert_eq!((target.as_str(), backup.as_str()), ("three", "one"));
+fn a_failed_commit_puts_the_old_backup_back() {
+    let (err, target, backup) = check(Step::RenameContents);
+    assert_eq!((target.as_str(), backup.as_str()), ("two", "one"));
     assert!(matches!(err, Error::Io { op: crate::Op::Rename, .. }), "{err}");
 }
 

@@ -1,9 +1,10 @@
 //! The narrow seam between this crate and the operating system.
 //!
 //! Every file-system call the crate makes goes through [`FileSystem`] (files and directories)
-//! or the lock functions re-exported here, in the order the callers spell out. A
-//! crash-consistency suite can therefore swap in a simulated file system that drops
-//! un-fsynced data at any step; the unit tests already swap in one that fails at a chosen step.
+//! or the lock functions re-exported here, in the order the callers spell out. The public
+//! functions reach it through [`with_file_system`], which is the real one unless a test built
+//! with the `simulation` feature installed [`crate::sim::Simulation`] on its thread: a file
+//! system that records every call, models what is durable, injects errors and crashes.
 
 use std::fs::File;
 use std::io;
@@ -68,4 +69,19 @@ pub(crate) trait FileSystem: Sync {
     fn open_read(&self, path: &Path) -> io::Result<File>;
     /// Names of the entries of a directory.
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<std::ffi::OsString>>;
+    /// The deliberate protocol bug this file system asks for (simulation only).
+    #[cfg(feature = "simulation")]
+    fn mutant(&self) -> Option<crate::replace::Mutant> {
+        None
+    }
+}
+
+/// Runs `f` with the file system of this thread: the real one, or the simulation a test
+/// installed (feature `simulation`).
+pub(crate) fn with_file_system<R>(f: impl FnOnce(&dyn FileSystem) -> R) -> R {
+    #[cfg(feature = "simulation")]
+    if let Some(simulation) = crate::sim::installed() {
+        return f(&*simulation);
+    }
+    f(&RealFileSystem)
 }

@@ -1,0 +1,116 @@
+//! The backup rotation of one replace: `NAME.bak` becomes a second name of the current
+//! generation just before the commit, and goes back to what it was if the commit fails.
+
+use std::path::{Path, PathBuf};
+
+use super::backup_path;
+use crate::error::{Error, IoResultExt, Op};
+use crate::sys::FileSystem;
+use crate::temp::{TempGuard, TempKind, temp_path};
+
+/// When the backup is rotated relative to the commit rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RotationOrder {
+    /// The protocol: the backup is rotated before the commit.
+    BeforeCommit,
+    /// [`super::Mutant::BackupAfterCommit`]: the current generation is pinned before the
+    /// commit but only renamed over the backup after it.
+    AfterCommitMutant,
+}
+
+/// A backup rotation in progress.
+pub(crate) struct Rotation<'a> {
+    fs: &'a dyn FileSystem,
+    backup: PathBuf,
+    /// The backup being replaced, under a temporary name until the commit is done (`None` when
+    /// there was no backup).
+    previous: Option<TempGuard<'a>>,
+    /// With [`RotationOrder::AfterCommitMutant`]: the current generation, still to be renamed
+    /// over the backup.
+    pending: Option<TempGuard<'a>>,
+}
+
+impl<'a> Rotation<'a> {
+    /// Pins the old backup and makes the current generation of `target` the backup (or, for
+    /// the mutant, only pins it). On error nothing changed and the temporary names are gone.
+    pub(crate) fn start(
+        fs: &'a dyn FileSystem,
+        target: &Path,
+        order: RotationOrder,
+    ) -> Result<Rotation<'a>, Error> {
+        let backup = backup_path(target);
+        let previous = match order {
+            RotationOrder::BeforeCommit => {
+                link_temp(fs, &backup, target, TempKind::PreviousBackup, Missing::IsFine)?
+            }
+            RotationOrder::AfterCommitMutant => None,
+        };
+        let current = link_temp(fs, target, target, TempKind::Backup, Missing::IsAnError)?
+            .expect("a missing source is an error");
+        let mut rotation = Rotation { fs, backup, previous, pending: None };
+        match order {
+            RotationOrder::BeforeCommit => rotation.rename_over_backup(current)?,
+            RotationOrder::AfterCommitMutant => rotation.pending = Some(current),
+        }
+        Ok(rotation)
+    }
+
+    /// The commit failed: puts the previous backup back (or removes the new one if there was
+    /// none). Best effort: if this fails too, the backup is a second name of the unchanged
+    /// target, which is whole.
+    pub(crate) fn roll_back(mut self) {
+        if self.pending.is_some() {
+            return;
+        }
+        match self.previous.as_mut() {
+            Some(previous) => {
+                if self.fs.rename(previous.path(), &self.backup).is_ok() {
+                    previous.disarm();
+                }
+            }
+            None => {
+                let _ = self.fs.remove(&self.backup);
+            }
+        }
+    }
+
+    /// The commit is done: drops the previous backup (or, for the mutant, renames the pinned
+    /// generation over the backup now).
+    pub(crate) fn finish(mut self) -> Result<(), Error> {
+        match self.pending.take() {
+            Some(current) => self.rename_over_backup(current),
+            None => Ok(()),
+        }
+    }
+
+    fn rename_over_backup(&mut self, mut current: TempGuard<'a>) -> Result<(), Error> {
+        self.fs.rename(current.path(), &self.backup).context(Op::Rename, &self.backup)?;
+        current.disarm();
+        Ok(())
+    }
+}
+
+/// Whether a missing source is an error for [`link_temp`].
+#[derive(PartialEq)]
+enum Missing {
+    IsFine,
+    IsAnError,
+}
+
+/// Hard-links `source` under a new temporary name of `target`'s kind `kind`.
+fn link_temp<'a>(
+    fs: &'a dyn FileSystem,
+    source: &Path,
+    target: &Path,
+    kind: TempKind,
+    missing: Missing,
+) -> Result<Option<TempGuard<'a>>, Error> {
+    let name = temp_path(target, kind);
+    match fs.link(source, &name) {
+        Ok(()) => Ok(Some(TempGuard::created(fs, name))),
+        Err(err) if missing == Missing::IsFine && err.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(err) => Err(err).context(Op::Link, source),
+    }
+}
