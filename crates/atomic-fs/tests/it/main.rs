@@ -8,3 +8,4 @@ mod child;
 mod concurrency;
 mod files;
 mod processes;
+mod simulated;
