@@ -77,7 +77,8 @@ pub fn backup_path(target: &Path) -> PathBuf {
 /// 3. `write` all bytes, then `fdatasync(TEMP)`. If the flush fails the write is abandoned for
 ///    good ([`Error::Sync`]): after a failed fsync Linux may report the next one as a success
 ///    with the data gone (<https://lwn.net/Articles/752063/>).
-/// 4. With a backup, rotate it **before** the commit: `link(BACKUP, PREVIOUS)` pins the
+/// 4. With a backup, rotate it **before** the commit: `lstat(BACKUP)` (if it already is the
+///    target, as after an interrupted rotation, there is nothing to do), `link(BACKUP, PREVIOUS)` pins the
 ///    backup being replaced, `link(target, BACKUP_TEMP)` pins the current generation and
 ///    `rename(BACKUP_TEMP, BACKUP)` makes it the backup. The backup is now the same file as
 ///    the target, so no moment exists at which the target is newer than the generation after
@@ -132,16 +133,16 @@ pub(crate) fn replace_with(
         sync_file(fs, &file, temp.path())?;
     }
 
-    let rotation = match (config.backup, existing) {
-        (Backup::PreviousGeneration, Some(_)) => {
+    let (rotation, backed_up) = match (config.backup, existing) {
+        (Backup::PreviousGeneration, Some(existing)) => {
             let order = if mutated(fs, Mutant::BackupAfterCommit) {
                 RotationOrder::AfterCommitMutant
             } else {
                 RotationOrder::BeforeCommit
             };
-            Some(Rotation::start(fs, target, order)?)
+            (Rotation::start(fs, target, &existing.identity, order)?, true)
         }
-        _ => None,
+        _ => (None, false),
     };
 
     let committed = injected("atomic-fs::rename").and_then(|()| fs.rename(temp.path(), target));
@@ -157,7 +158,6 @@ pub(crate) fn replace_with(
     }
     let identity = crate::read::identity_of_file(&file).context(Op::Inspect, target)?;
     drop(file);
-    let backed_up = rotation.is_some();
     let rotated = rotation.map_or(Ok(()), Rotation::finish);
 
     if flush && !mutated(fs, Mutant::SkipDirSync) {

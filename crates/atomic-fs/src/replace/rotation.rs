@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use super::backup_path;
+use crate::FileIdentity;
 use crate::error::{Error, IoResultExt, Op};
-use crate::sys::FileSystem;
+use crate::sys::{FileKind, FileSystem};
 use crate::temp::{TempGuard, TempKind, temp_path};
 
 /// When the backup is rotated relative to the commit rename.
@@ -31,28 +32,38 @@ pub(crate) struct Rotation<'a> {
 }
 
 impl<'a> Rotation<'a> {
-    /// Pins the old backup and makes the current generation of `target` the backup (or, for
-    /// the mutant, only pins it). On error nothing changed and the temporary names are gone.
+    /// Pins the old backup and makes the current generation of `target` (whose identity is
+    /// `current`) the backup, or, for the mutant, only pins it. On error nothing changed and
+    /// the temporary names are gone.
+    ///
+    /// If the backup already is the current file (an earlier rotation whose commit failed or
+    /// was lost in a crash), there is nothing to rotate: and `rename` between two names of the
+    /// same file does nothing at all, which would leave the temporary name behind. Then this
+    /// returns `None`.
     pub(crate) fn start(
         fs: &'a dyn FileSystem,
         target: &Path,
+        current: &FileIdentity,
         order: RotationOrder,
-    ) -> Result<Rotation<'a>, Error> {
+    ) -> Result<Option<Rotation<'a>>, Error> {
         let backup = backup_path(target);
-        let previous = match order {
-            RotationOrder::BeforeCommit => {
-                link_temp(fs, &backup, target, TempKind::PreviousBackup, Missing::IsFine)?
+        let existing = fs.inspect(&backup).context(Op::Inspect, &backup)?;
+        let previous = match existing {
+            Some(found) if found.kind == FileKind::File && found.identity.is_same_file(current) => {
+                return Ok(None);
             }
-            RotationOrder::AfterCommitMutant => None,
+            None => None,
+            Some(_) if order == RotationOrder::AfterCommitMutant => None,
+            Some(_) => link_temp(fs, &backup, target, TempKind::PreviousBackup, Missing::IsFine)?,
         };
-        let current = link_temp(fs, target, target, TempKind::Backup, Missing::IsAnError)?
+        let pinned = link_temp(fs, target, target, TempKind::Backup, Missing::IsAnError)?
             .expect("a missing source is an error");
         let mut rotation = Rotation { fs, backup, previous, pending: None };
         match order {
-            RotationOrder::BeforeCommit => rotation.rename_over_backup(current)?,
-            RotationOrder::AfterCommitMutant => rotation.pending = Some(current),
+            RotationOrder::BeforeCommit => rotation.rename_over_backup(pinned)?,
+            RotationOrder::AfterCommitMutant => rotation.pending = Some(pinned),
         }
-        Ok(rotation)
+        Ok(Some(rotation))
     }
 
     /// The commit failed: puts the previous backup back (or removes the new one if there was

@@ -143,7 +143,11 @@ impl View {
                 }
             }
             MetaOp::Rename { from, to } => {
-                if let Some(file) = self.names.remove(from) {
+                // POSIX: renaming one name of a file over another name of the same file does
+                // nothing, and both names stay.
+                if self.names.get(from).is_some_and(|file| self.names.get(to) != Some(file))
+                    && let Some(file) = self.names.remove(from)
+                {
                     self.names.insert(to.clone(), file);
                 }
             }
@@ -294,6 +298,16 @@ mod tests {
         disk.apply(&step(4, StepKind::SyncDir));
         assert_eq!(disk.volatile.read("a"), Some(&b"data"[..]), "the page cache still has it");
         assert_eq!(disk.durable.read("a"), Some(&b""[..]), "the retried fsync flushed nothing");
+    }
+
+    #[test]
+    fn a_rename_between_two_names_of_one_file_does_nothing() {
+        let mut view = View::default();
+        view.names.insert(name("a"), FileId(1));
+        view.names.insert(name("b"), FileId(1));
+        let mut disk = Disk::settled(view);
+        disk.apply(&step(0, StepKind::Rename { from: name("a"), to: name("b") }));
+        assert_eq!(disk.volatile.names.keys().collect::<Vec<_>>(), ["a", "b"]);
     }
 
     #[test]

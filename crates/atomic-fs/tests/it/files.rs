@@ -193,3 +193,19 @@ fn move_aside_keeps_the_contents_under_the_new_name_only() {
     assert_eq!(std::fs::read(&aside).unwrap(), b"damaged");
     assert!(!target.exists());
 }
+
+#[test]
+fn a_backup_that_already_is_the_target_is_not_rotated_again() {
+    // What an interrupted rotation leaves: the backup is a second name of the target. A
+    // rename between two names of one file does nothing, so rotating again would strand the
+    // temporary name.
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("data.json");
+    replace(&target, b"one", &FULL).unwrap();
+    std::fs::hard_link(&target, backup_path(&target)).unwrap();
+    let replaced = replace(&target, b"two", &FULL).unwrap();
+    assert!(replaced.backed_up);
+    assert_eq!(std::fs::read(&target).unwrap(), b"two");
+    assert_eq!(std::fs::read(backup_path(&target)).unwrap(), b"one");
+    assert_eq!(names(dir.path()), ["data.json", "data.json.bak"]);
+}

@@ -73,7 +73,8 @@ fn crash_suite(mutant: Option<Mutant>, fault: Option<Fault>) -> Result<usize, St
                 _ => false,
             };
             if !ok {
-                let after = crash.after.as_ref().map_or("the start".to_owned(), ToString::to_string);
+                let after =
+                    crash.after.as_ref().map_or("the start".to_owned(), ToString::to_string);
                 return Err(format!(
                     "crash after {after} with {}: target is generation {main:?}, backup \
                      {previous:?}; generation {acked_so_far} was acknowledged",
@@ -123,7 +124,7 @@ fn a_replace_makes_the_documented_calls_in_order() {
     use CallKind::*;
     assert_eq!(
         kinds,
-        [Inspect, CreateNew, Write, SyncFile, Link, Link, Rename, Rename, Remove, SyncDir]
+        [Inspect, CreateNew, Write, SyncFile, Inspect, Link, Link, Rename, Rename, Remove, SyncDir]
     );
 }
 
@@ -185,7 +186,8 @@ fn check_fault(fault: Fault, call: &SeamCall) -> Result<(), String> {
             let commit_keeps_failing = call.kind == CallKind::Rename
                 && call.name == "data"
                 && fault.persistence != Persistence::Once;
-            let expected = if commit_keeps_failing { (Some(2), Some(2)) } else { (Some(2), Some(1)) };
+            let expected =
+                if commit_keeps_failing { (Some(2), Some(2)) } else { (Some(2), Some(1)) };
             if (main, backup) != expected {
                 return Err(format!("{err}: target {main:?}, backup {backup:?}"));
             }

@@ -1,0 +1,1 @@
+//! Longer histories, sampled with a seed.

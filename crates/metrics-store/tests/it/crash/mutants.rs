@@ -1,0 +1,1 @@
+//! Proof that the crash suite can fail.
