@@ -93,6 +93,7 @@ fn every_crash_leaves_whole_generations_with_the_backup_one_behind() {
 }
 
 #[test]
+#[expect(clippy::print_stderr, reason = "where each mutant is caught is worth seeing")]
 fn every_mutant_is_caught_at_a_named_crash_point() {
     for mutant in Mutant::ALL {
         // A retried flush needs a flush that fails: the first write's fdatasync (call 3:

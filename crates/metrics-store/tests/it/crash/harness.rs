@@ -1,6 +1,5 @@
 //! The crash checker: replays what a scenario did on the simulated disk, and for every crash
 //! point and loss pattern reopens the store on what "the disk" holds and checks it.
-#![expect(clippy::disallowed_methods, reason = "the harness reads the scratch directories")]
 
 use std::collections::HashSet;
 use std::fmt;

@@ -43,6 +43,7 @@ fn run(
     simulation
 }
 
+#[expect(clippy::print_stderr, reason = "the coverage of a run is worth seeing with --nocapture")]
 fn report(name: &str, coverage: Coverage) {
     eprintln!(
         "{name}: {} crash points, {} distinct images reopened, {} images of a second crash \
