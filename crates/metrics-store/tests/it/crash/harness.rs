@@ -68,15 +68,27 @@ pub(crate) struct Depth {
     pub(crate) second_crash: bool,
     /// Check only one crash point (from `AGENT_METRICS_CRASH_POINT`, to replay a failure).
     pub(crate) only_point: Option<usize>,
+    /// Check only this many images per crash point, chosen with the seed (`None`: all).
+    pub(crate) sample: Option<(usize, u64)>,
 }
 
 impl Depth {
+    /// Every image of every crash point, each crashed again while reopening.
     pub(crate) fn full() -> Depth {
-        let only_point = std::env::var("AGENT_METRICS_CRASH_POINT")
-            .ok()
-            .map(|point| point.parse().expect("AGENT_METRICS_CRASH_POINT is a crash point number"));
-        Depth { second_crash: true, only_point }
+        Depth { second_crash: true, only_point: replay_point(), sample: None }
     }
+
+    /// `per_point` images of every crash point, chosen with `seed`, each crashed again.
+    pub(crate) fn sampled(per_point: usize, seed: u64) -> Depth {
+        Depth { second_crash: true, only_point: replay_point(), sample: Some((per_point, seed)) }
+    }
+}
+
+/// The crash point to replay alone, from `AGENT_METRICS_CRASH_POINT`.
+fn replay_point() -> Option<usize> {
+    std::env::var("AGENT_METRICS_CRASH_POINT")
+        .ok()
+        .map(|point| point.parse().expect("AGENT_METRICS_CRASH_POINT is a crash point number"))
 }
 
 /// Checks every crash of `simulation`'s trace against `expect`.
@@ -92,7 +104,8 @@ pub(crate) fn check_crashes(
     let mut coverage = Coverage::default();
     let mut checked = HashSet::new();
     let mut acknowledged = expect.acknowledged_at_start;
-    for crash in simulation.crashes() {
+    let mut rng = fastrand::Rng::with_seed(depth.sample.map_or(0, |(_, seed)| seed));
+    for mut crash in simulation.crashes() {
         if let Some(generation) = acknowledgement(&crash) {
             acknowledged = generation;
         }
@@ -100,6 +113,10 @@ pub(crate) fn check_crashes(
             continue;
         }
         coverage.crash_points += 1;
+        if let Some((per_point, _)) = depth.sample {
+            rng.shuffle(&mut crash.images);
+            crash.images.truncate(per_point);
+        }
         for image in &crash.images {
             if !checked.insert((fingerprint(image), acknowledged)) {
                 continue;
@@ -286,7 +303,7 @@ fn check_second_crash(reopened: &Reopened, first: &Expectation) -> Result<usize,
     let mut expect = reopened.expect.clone();
     // A crash before recovery finished leaves the damaged file for the next open.
     expect.damaged.clone_from(&first.damaged);
-    let depth = Depth { second_crash: false, only_point: None };
+    let depth = Depth { second_crash: false, only_point: None, sample: None };
     let coverage = check_crashes(&reopened.simulation, &expect, depth)?;
     Ok(coverage.images)
 }

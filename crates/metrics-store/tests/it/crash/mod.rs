@@ -23,17 +23,21 @@ use metrics_types::Limits;
 use crate::support::{event, scratch, session, store};
 use harness::{ABSENT, Coverage, Depth, Expectation, acknowledge, check_crashes};
 
-/// Runs `scenario` on a simulation of `dir`, acknowledging each successful write, and returns
-/// the simulation with the generations written appended to `expect`.
-fn run(
+/// Runs `scenario` on a simulation of `dir` (set up by `configure`) with a store of the given
+/// limits, acknowledging each successful write, and returns the simulation with the
+/// generations written appended to `expect`.
+fn run_with(
     dir: &std::path::Path,
     expect: &mut Expectation,
+    limits: Limits,
+    configure: impl FnOnce(&Simulation),
     scenario: impl FnOnce(&MetricsStore, &mut dyn FnMut()),
 ) -> std::sync::Arc<Simulation> {
     let path = dir.join(harness::MAIN);
     let simulation = Simulation::new(dir).unwrap();
+    configure(&simulation);
     let installed = simulation.install();
-    let handle = MetricsStore::builder(&path).project_name("crash").open().unwrap();
+    let handle = MetricsStore::builder(&path).project_name("crash").limits(limits).open().unwrap();
     let mut acknowledged = || {
         expect.generations.push(std::fs::read(&path).unwrap());
         acknowledge(&simulation, expect.generations.len() - 1);
@@ -41,6 +45,15 @@ fn run(
     scenario(&handle, &mut acknowledged);
     drop(installed);
     simulation
+}
+
+/// [`run_with`] with the default limits and an unchanged simulation.
+fn run(
+    dir: &std::path::Path,
+    expect: &mut Expectation,
+    scenario: impl FnOnce(&MetricsStore, &mut dyn FnMut()),
+) -> std::sync::Arc<Simulation> {
+    run_with(dir, expect, Limits::DEFAULT, |_| {}, scenario)
 }
 
 #[expect(clippy::print_stderr, reason = "the coverage of a run is worth seeing with --nocapture")]
