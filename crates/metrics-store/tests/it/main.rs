@@ -5,6 +5,7 @@ mod child;
 mod crash;
 mod eviction;
 mod faults;
+mod io_faults;
 mod processes;
 mod recovery;
 mod support;

@@ -12,7 +12,7 @@
 //! only that point.
 #![expect(clippy::disallowed_methods, reason = "scenarios plant damaged files directly")]
 
-mod harness;
+pub(crate) mod harness;
 mod history;
 mod mutants;
 
@@ -21,6 +21,7 @@ use metrics_store::{Durability, MetricsStore};
 use metrics_types::Limits;
 
 use crate::support::{event, scratch, session, store};
+pub(crate) use harness::is_temporary;
 use harness::{ABSENT, Coverage, Depth, Expectation, acknowledge, check_crashes};
 
 /// Runs `scenario` on a simulation of `dir` (set up by `configure`) with a store of the given
