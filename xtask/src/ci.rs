@@ -6,7 +6,7 @@
 use crate::cmd::{cargo, exec, is_installed};
 
 /// The steps, by name, in order.
-const STEPS: [&str; 7] = ["fmt", "clippy", "test", "doc", "deny", "loom", "stress"];
+const STEPS: [&str; 8] = ["fmt", "clippy", "test", "doc", "deny", "loom", "stress", "crash"];
 
 fn run_step(step: &str) -> Result<(), String> {
     match step {
@@ -21,6 +21,7 @@ fn run_step(step: &str) -> Result<(), String> {
         "deny" => deny(),
         "loom" => loom(),
         "stress" => crate::stress::run(&crate::stress::Options::ci()),
+        "crash" => crate::crash::run(&crate::crash::Options { iterations: 10, seed: None }),
         other => Err(format!("unknown ci step {other:?}; steps are {STEPS:?}")),
     }
 }

@@ -7,6 +7,7 @@
 
 mod ci;
 mod cmd;
+mod crash;
 mod stress;
 #[cfg(test)]
 mod tidy;
@@ -25,14 +26,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Run every check CI runs: fmt, clippy, test, doc, deny, loom, stress
+    /// Run every check CI runs: fmt, clippy, test, doc, deny, loom, stress, crash
     Ci {
-        /// Skip a step (repeatable): fmt, clippy, test, doc, deny, loom, stress
+        /// Skip a step (repeatable): fmt, clippy, test, doc, deny, loom, stress, crash
         #[arg(long, value_name = "STEP")]
         skip: Vec<String>,
     },
     /// Multiprocess stress and chaos test of the real binary: proves no acknowledged update is lost
     Stress(stress::Options),
+    /// Crash-consistency and I/O-fault suites on the simulated disk, with many sampled histories
+    Crash(crash::Options),
     /// Model-check the write protocol with loom (every interleaving of a few threads)
     Loom,
     /// Run every criterion benchmark; each prints its ratios to the floor measured in the same run
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
     let result = match cli.task {
         Task::Ci { skip } => ci::run(&skip),
         Task::Stress(options) => stress::run(&options),
+        Task::Crash(options) => crash::run(&options),
         Task::Loom => ci::loom(),
         Task::Bench => cmd::exec(&mut cmd::cargo(&["bench", "--workspace"])),
     };

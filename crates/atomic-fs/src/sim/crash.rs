@@ -106,7 +106,6 @@ impl CrashImage {
                     let mut out =
                         std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
                     out.write_all(self.view.contents.get(file).map_or(&[], Vec::as_slice))?;
-                    out.sync_all()?;
                     first_name.insert(*file, name);
                 }
             }
