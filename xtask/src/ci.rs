@@ -15,9 +15,10 @@ fn run_step(step: &str) -> Result<(), String> {
             exec(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
         }
         "test" => exec(&mut cargo(&["test", "--workspace"])),
-        "doc" => {
-            exec(cargo(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
-        }
+        "doc" => exec(
+            cargo(&["doc", "--workspace", "--no-deps", "--features", "atomic-fs/simulation"])
+                .env("RUSTDOCFLAGS", "-D warnings"),
+        ),
         "deny" => deny(),
         "loom" => loom(),
         "stress" => crate::stress::run(&crate::stress::Options::ci()),

@@ -72,28 +72,29 @@ pub fn backup_path(target: &Path) -> PathBuf {
 /// 1. `lstat(target)`: refuse a directory or a symbolic link; keep the permission bits of an
 ///    existing file (a new file gets `0600`).
 /// 2. `open(TEMP, O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)` beside the target, `fchmod`.
-///    A crash from here to step 6 leaves only stale temporary files, which
-///    [`crate::remove_stale_temps`] removes later; the target is untouched.
+///    A crash from here to the commit (step 5) leaves the target untouched and stale
+///    temporary files, which [`crate::remove_stale_temps`] removes later.
 /// 3. `write` all bytes, then `fdatasync(TEMP)`. If the flush fails the write is abandoned for
 ///    good ([`Error::Sync`]): after a failed fsync Linux may report the next one as a success
 ///    with the data gone (<https://lwn.net/Articles/752063/>).
 /// 4. With a backup, rotate it **before** the commit: `lstat(BACKUP)` (if it already is the
-///    target, as after an interrupted rotation, there is nothing to do), `link(BACKUP, PREVIOUS)` pins the
-///    backup being replaced, `link(target, BACKUP_TEMP)` pins the current generation and
-///    `rename(BACKUP_TEMP, BACKUP)` makes it the backup. The backup is now the same file as
-///    the target, so no moment exists at which the target is newer than the generation after
-///    the backup.
+///    target, as after an interrupted rotation, there is nothing to do), then
+///    `link(BACKUP, PREVIOUS)` pins the backup being replaced, `link(target, BACKUP_TEMP)` pins
+///    the current generation and `rename(BACKUP_TEMP, BACKUP)` makes it the backup. The backup
+///    is now the same file as the target, so at no moment, crash or not, is the target more
+///    than one generation ahead of the backup.
 /// 5. `rename(TEMP, target)`: the commit. Readers now open the new contents; they never see a
 ///    mix. If it fails, `rename(PREVIOUS, BACKUP)` puts the old backup back.
 /// 6. `unlink(PREVIOUS)`, then `fsync(directory)`: one flush makes every rename durable.
 ///    Without it a power loss can undo the commit even though the data was flushed
 ///    (<https://lwn.net/Articles/457667/>).
 ///
-/// On failure before the commit (steps 1 to 5) the target and the backup are as they were
-/// and the temporary files are removed. The one exception needs two failures: if the commit
-/// fails and putting the old backup back fails too, the backup is a second name of the
-/// unchanged target. A failure at step 6 ([`Error::Sync`]) leaves the new contents visible but
-/// not known to be durable; the caller must treat the write as failed and stop writing.
+/// On failure up to and including the commit (steps 1 to 5) the target and the backup are as
+/// they were and the temporary files are removed. The one exception needs two failures: if the
+/// commit fails and putting the old backup back fails too, the backup is a second name of the
+/// unchanged target. A failed unlink at step 6 is left to the next sweep. A failed directory
+/// flush ([`Error::Sync`]) leaves the new contents visible but not known to be durable; the
+/// caller must treat the write as failed and stop writing.
 ///
 /// The caller should hold a [`crate::FileLock`] if other writers may replace the same target.
 /// Readers need no lock.
