@@ -15,6 +15,9 @@ use crate::support::event;
 /// The name of the metrics file in every scenario.
 pub(crate) const MAIN: &str = ".agent_metrics.json";
 
+/// The project name of every scenario's store (a fresh state's bytes depend on it).
+pub(crate) const PROJECT: &str = "crash";
+
 /// The event the next writer records after a crash.
 const NEXT_EVENT: &str = "after-the-crash";
 
@@ -38,6 +41,8 @@ pub(crate) struct Expectation {
     /// Bytes the metrics file held before the scenario that are damaged: the file may still
     /// hold them after a crash (recovery had not finished), and they must never be deleted.
     pub(crate) damaged: Option<Vec<u8>>,
+    /// Other damaged bytes that must never be deleted (a damaged backup, moved aside).
+    pub(crate) kept: Vec<Vec<u8>>,
 }
 
 /// A crash whose result broke a guarantee: where, how, and what was wrong.
@@ -187,10 +192,10 @@ fn check_image(
 ) -> Result<(), String> {
     let main_bytes = image.read(MAIN);
     let still_damaged = expect.damaged.is_some() && main_bytes == expect.damaged.as_deref();
-    if let Some(damaged) = &expect.damaged
-        && !image.names().any(|name| image.read(name) == Some(damaged.as_slice()))
-    {
-        return Err("the damaged file was deleted".to_owned());
+    for damaged in expect.damaged.iter().chain(&expect.kept) {
+        if !image.names().any(|name| image.read(name) == Some(damaged.as_slice())) {
+            return Err("a damaged file was deleted".to_owned());
+        }
     }
     if still_damaged {
         return Ok(());
@@ -243,7 +248,10 @@ fn reopen(image: &CrashImage, expect: &Expectation) -> Result<Reopened, String> 
     let path = dir.path().join(MAIN);
     let simulation = Simulation::new(dir.path()).map_err(|err| err.to_string())?;
     let installed = simulation.install();
-    let store = MetricsStore::open(&path).map_err(|err| format!("open: {err}"))?;
+    let store = MetricsStore::builder(&path)
+        .project_name(PROJECT)
+        .open()
+        .map_err(|err| format!("open: {err}"))?;
     let loaded = store.load().map_err(|err| format!("the store does not open: {err}"))?;
     let was_damaged = expect.damaged.is_some() && image.read(MAIN) == expect.damaged.as_deref();
     match (&loaded.recovery, was_damaged) {
@@ -293,6 +301,7 @@ fn reopen(image: &CrashImage, expect: &Expectation) -> Result<Reopened, String> 
         generations: vec![backup, found, written],
         acknowledged_at_start: 1,
         damaged: None,
+        kept: Vec::new(),
     };
     Ok(Reopened { _dir: dir, simulation, expect })
 }
@@ -303,6 +312,7 @@ fn check_second_crash(reopened: &Reopened, first: &Expectation) -> Result<usize,
     let mut expect = reopened.expect.clone();
     // A crash before recovery finished leaves the damaged file for the next open.
     expect.damaged.clone_from(&first.damaged);
+    expect.kept.clone_from(&first.kept);
     let depth = Depth { second_crash: false, only_point: None, sample: None };
     let coverage = check_crashes(&reopened.simulation, &expect, depth)?;
     Ok(coverage.images)

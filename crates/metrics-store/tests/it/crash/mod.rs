@@ -38,7 +38,8 @@ fn run_with(
     let simulation = Simulation::new(dir).unwrap();
     configure(&simulation);
     let installed = simulation.install();
-    let handle = MetricsStore::builder(&path).project_name("crash").limits(limits).open().unwrap();
+    let handle =
+        MetricsStore::builder(&path).project_name(harness::PROJECT).limits(limits).open().unwrap();
     let mut acknowledged = || {
         expect.generations.push(std::fs::read(&path).unwrap());
         acknowledge(&simulation, expect.generations.len() - 1);
@@ -75,7 +76,7 @@ pub(crate) fn store_with_history() -> (tempfile::TempDir, Expectation) {
     let _ = real.record_event(event("e2", "review")).unwrap();
     let generations =
         vec![std::fs::read(atomic_fs::backup_path(&path)).unwrap(), std::fs::read(&path).unwrap()];
-    (dir, Expectation { generations, acknowledged_at_start: 1, damaged: None })
+    (dir, Expectation { generations, acknowledged_at_start: 1, damaged: None, kept: Vec::new() })
 }
 
 #[test]
@@ -98,8 +99,12 @@ fn every_crash_of_updates_is_survived() {
 #[test]
 fn every_crash_of_creating_a_store_is_survived() {
     let (dir, _) = scratch();
-    let mut expect =
-        Expectation { generations: vec![ABSENT.to_vec()], acknowledged_at_start: 0, damaged: None };
+    let mut expect = Expectation {
+        generations: vec![ABSENT.to_vec()],
+        acknowledged_at_start: 0,
+        damaged: None,
+        kept: Vec::new(),
+    };
     let simulation = run(dir.path(), &mut expect, |store, acknowledged| {
         store.create().unwrap();
         acknowledged();
@@ -119,8 +124,12 @@ fn every_crash_during_corruption_recovery_is_survived() {
     let damaged = b"{\"version\": 1, \"events\": [tr".to_vec();
     std::fs::write(&path, &damaged).unwrap();
     let backup = history.generations[0].clone();
-    let mut expect =
-        Expectation { generations: vec![backup], acknowledged_at_start: 0, damaged: Some(damaged) };
+    let mut expect = Expectation {
+        generations: vec![backup],
+        acknowledged_at_start: 0,
+        damaged: Some(damaged),
+        kept: Vec::new(),
+    };
     let simulation = run(dir.path(), &mut expect, |store, acknowledged| {
         let loaded = store.load().unwrap();
         assert!(loaded.recovery.is_some(), "the damaged file is recovered");
@@ -131,5 +140,40 @@ fn every_crash_during_corruption_recovery_is_survived() {
     let coverage =
         check_crashes(&simulation, &expect, Depth::full()).unwrap_or_else(|v| panic!("{v}"));
     report("recovery from a damaged file", coverage);
+    assert!(coverage.images > 10, "{coverage:?}");
+}
+
+#[test]
+fn every_crash_while_starting_afresh_is_survived() {
+    // The file and its backup are both damaged: recovery keeps the file aside, moves the
+    // backup aside, and starts from an empty state.
+    let (dir, _) = store_with_history();
+    let path = dir.path().join(harness::MAIN);
+    let damaged = b"not json at all".to_vec();
+    let damaged_backup = b"{\"version\": 1, \"events\": {}}".to_vec();
+    std::fs::write(&path, &damaged).unwrap();
+    std::fs::write(atomic_fs::backup_path(&path), &damaged_backup).unwrap();
+    let mut expect = Expectation {
+        generations: vec![ABSENT.to_vec()],
+        acknowledged_at_start: 0,
+        damaged: Some(damaged),
+        kept: vec![damaged_backup],
+    };
+    let simulation = run(dir.path(), &mut expect, |store, acknowledged| {
+        let loaded = store.load().unwrap();
+        assert!(
+            matches!(
+                loaded.recovery.map(|recovery| recovery.action),
+                Some(metrics_store::RecoveryAction::StartedFresh { .. })
+            ),
+            "both files are unusable"
+        );
+        acknowledged();
+        let _ = store.record_event(event("after-a-fresh-start", "coding")).unwrap();
+        acknowledged();
+    });
+    let coverage =
+        check_crashes(&simulation, &expect, Depth::full()).unwrap_or_else(|v| panic!("{v}"));
+    report("starting afresh from two damaged files", coverage);
     assert!(coverage.images > 10, "{coverage:?}");
 }
