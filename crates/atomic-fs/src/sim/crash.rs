@@ -113,8 +113,9 @@ impl CrashImage {
         Ok(())
     }
 
-    /// A key that is equal for images holding the same names and bytes.
-    fn key(&self) -> Vec<(String, Vec<u8>, usize)> {
+    /// A key that is equal for images holding the same names, bytes and hard links, whatever
+    /// pattern produced them: for skipping images already checked.
+    pub fn fingerprint(&self) -> Vec<(String, Vec<u8>, usize)> {
         let mut link_group: BTreeMap<FileId, usize> = BTreeMap::new();
         self.view
             .names
@@ -134,7 +135,7 @@ pub(crate) fn images(disk: &Disk) -> Vec<CrashImage> {
     let mut out = Vec::new();
     for pattern in patterns(disk) {
         let image = CrashImage { view: apply(disk, &pattern), pattern };
-        if seen.insert(image.key()) {
+        if seen.insert(image.fingerprint()) {
             out.push(image);
         }
     }

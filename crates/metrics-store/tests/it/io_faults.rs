@@ -255,3 +255,58 @@ fn a_real_full_disk_is_a_clear_error_and_loses_nothing() {
     assert!(["e1", "e2", "e3"].iter().all(|id| state.contains_event(id)));
     eprintln!("real ENOSPC test ran on a 512 KiB tmpfs: {err}");
 }
+
+#[test]
+fn every_injected_error_while_recovering_is_typed_and_loses_nothing() {
+    let (template, _) = store_with_history();
+    let damaged = b"{\"version\": 1, \"events\": [tr".to_vec();
+    crate::support::plant(&template.path().join(MAIN), &damaged);
+    let backup = read(template.path(), &format!("{MAIN}.bak")).unwrap();
+    let recover = |dir: &Path, fault: Option<Fault>| {
+        let simulation = Simulation::new(dir).unwrap();
+        if let Some(fault) = fault {
+            simulation.inject(fault);
+        }
+        let installed = simulation.install();
+        let loaded = MetricsStore::open(&dir.join(MAIN)).unwrap().load();
+        drop(installed);
+        (simulation, loaded)
+    };
+    let (dry_run, loaded) = recover(fixture(template.path()).path(), None);
+    assert!(loaded.unwrap().recovery.is_some());
+    let calls = dry_run.calls();
+    for call in &calls {
+        for kind in FaultKind::ALL {
+            for persistence in Persistence::ALL {
+                let fault = Fault { call: call.number, kind, persistence };
+                let dir = fixture(template.path());
+                let (simulation, loaded) = recover(dir.path(), Some(fault));
+                let context = format!("{fault} on {call}");
+                simulation
+                    .check_page_cache()
+                    .unwrap_or_else(|problem| panic!("{context}: {problem}"));
+                if let Err(err) = &loaded {
+                    assert!(matches!(err, StoreError::Io { .. }), "{context}: {err:?}");
+                    assert!(err.to_string().contains(MAIN), "{context}: {err}");
+                }
+                let files: Vec<Vec<u8>> =
+                    names(dir.path()).iter().filter_map(|name| read(dir.path(), name)).collect();
+                assert!(files.contains(&damaged), "{context}: the damaged file was lost");
+                assert_eq!(
+                    read(dir.path(), &format!("{MAIN}.bak")).as_ref(),
+                    Some(&backup),
+                    "{context}"
+                );
+                let main = read(dir.path(), MAIN);
+                assert!(main == Some(damaged.clone()) || main == Some(backup.clone()), "{context}");
+
+                // Repaired: the next load recovers (or finds it recovered), and writes work.
+                let store = MetricsStore::open(&dir.path().join(MAIN)).unwrap();
+                let state = store.load().unwrap_or_else(|err| panic!("{context}: {err}")).state;
+                assert!(state.contains_event("e1") && !state.contains_event("e2"), "{context}");
+                let _ = store.record_event(event("e5", "coding")).unwrap();
+                assert!(temporary_files(dir.path()).is_empty(), "{context}");
+            }
+        }
+    }
+}

@@ -123,7 +123,7 @@ pub(crate) fn check_crashes(
             crash.images.truncate(per_point);
         }
         for image in &crash.images {
-            if !checked.insert((fingerprint(image), acknowledged)) {
+            if !checked.insert((image.fingerprint(), acknowledged)) {
                 continue;
             }
             coverage.images += 1;
@@ -161,11 +161,6 @@ fn describe(crash: &Crash, image: &CrashImage) -> String {
         "crash point {} ({after}) with {} [replay: AGENT_METRICS_CRASH_POINT={}]",
         crash.point, image.pattern, crash.point
     )
-}
-
-/// Names and bytes: equal for images that hold the same files.
-fn fingerprint(image: &CrashImage) -> Vec<(String, Vec<u8>)> {
-    image.names().map(|name| (name.to_owned(), image.read(name).unwrap().to_vec())).collect()
 }
 
 fn backup_name() -> String {
