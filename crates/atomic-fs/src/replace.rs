@@ -161,11 +161,8 @@ pub(crate) fn replace_with(
     drop(file);
     let rotated = rotation.map_or(Ok(()), Rotation::finish);
 
-    if flush && !mutated(fs, Mutant::SkipDirSync) {
-        let dir = directory_of(target);
-        injected("atomic-fs::sync-dir")
-            .and_then(|()| fs.sync_dir(&dir))
-            .map_err(|source| Error::Sync { path: dir.clone(), source })?;
+    if !mutated(fs, Mutant::SkipDirSync) {
+        flush_directory_of(fs, target, config.durability)?;
     }
     rotated?;
     Ok(Replaced { identity, backed_up })
@@ -183,6 +180,22 @@ fn inspect_target(fs: &dyn FileSystem, target: &Path) -> Result<Option<Inspectio
             Err(Error::Io { op: Op::Inspect, path: target.to_owned(), source })
         }
     }
+}
+
+/// With [`Durability::Full`], flushes the directory holding `path`, making the names made in
+/// it durable. A failure is final ([`Error::Sync`]).
+fn flush_directory_of(
+    fs: &dyn FileSystem,
+    path: &Path,
+    durability: Durability,
+) -> Result<(), Error> {
+    if durability != Durability::Full {
+        return Ok(());
+    }
+    let dir = directory_of(path);
+    injected("atomic-fs::sync-dir")
+        .and_then(|()| fs.sync_dir(&dir))
+        .map_err(|source| Error::Sync { path: dir, source })
 }
 
 /// Flushes the new contents, once: a failed flush is final ([`Error::Sync`]).
@@ -219,11 +232,7 @@ fn set_aside_with(
     durability: Durability,
 ) -> Result<(), Error> {
     fs.link(path, aside).context(Op::Link, aside)?;
-    if durability == Durability::Full {
-        let dir = directory_of(path);
-        fs.sync_dir(&dir).map_err(|source| Error::Sync { path: dir.clone(), source })?;
-    }
-    Ok(())
+    flush_directory_of(fs, path, durability)
 }
 
 /// Moves `path` to `aside` (hard link, then unlink), never overwriting `aside`; with
@@ -241,11 +250,7 @@ fn move_aside_with(
 ) -> Result<(), Error> {
     fs.link(path, aside).context(Op::Link, aside)?;
     fs.remove(path).context(Op::Remove, path)?;
-    if durability == Durability::Full {
-        let dir = directory_of(path);
-        fs.sync_dir(&dir).map_err(|source| Error::Sync { path: dir.clone(), source })?;
-    }
-    Ok(())
+    flush_directory_of(fs, path, durability)
 }
 
 #[cfg(test)]
