@@ -58,6 +58,14 @@ fn run(
     run_with(dir, expect, Limits::DEFAULT, |_| {}, scenario)
 }
 
+/// Checks every crash of a scenario, fully, and reports its coverage.
+fn check_every_crash(name: &str, simulation: &Simulation, expect: &Expectation) -> Coverage {
+    let coverage = check_crashes(simulation, expect, Depth::full())
+        .unwrap_or_else(|violation| panic!("{name}: {violation}"));
+    report(name, coverage);
+    coverage
+}
+
 #[expect(clippy::print_stderr, reason = "the coverage of a run is worth seeing with --nocapture")]
 fn report(name: &str, coverage: Coverage) {
     eprintln!(
@@ -90,9 +98,7 @@ fn every_crash_of_updates_is_survived() {
         let _ = store.record_session(session("s1")).unwrap();
         acknowledged();
     });
-    let coverage =
-        check_crashes(&simulation, &expect, Depth::full()).unwrap_or_else(|v| panic!("{v}"));
-    report("three updates", coverage);
+    let coverage = check_every_crash("three updates", &simulation, &expect);
     assert!(coverage.crash_points >= 30 && coverage.second_crash_images > 100, "{coverage:?}");
 }
 
@@ -111,9 +117,7 @@ fn every_crash_of_creating_a_store_is_survived() {
         let _ = store.record_event(event("first", "coding")).unwrap();
         acknowledged();
     });
-    let coverage =
-        check_crashes(&simulation, &expect, Depth::full()).unwrap_or_else(|v| panic!("{v}"));
-    report("create and first event", coverage);
+    let coverage = check_every_crash("create and first event", &simulation, &expect);
     assert!(coverage.images > 10, "{coverage:?}");
 }
 
@@ -137,9 +141,7 @@ fn every_crash_during_corruption_recovery_is_survived() {
         let _ = store.record_event(event("after-recovery", "coding")).unwrap();
         acknowledged();
     });
-    let coverage =
-        check_crashes(&simulation, &expect, Depth::full()).unwrap_or_else(|v| panic!("{v}"));
-    report("recovery from a damaged file", coverage);
+    let coverage = check_every_crash("recovery from a damaged file", &simulation, &expect);
     assert!(coverage.images > 10, "{coverage:?}");
 }
 
@@ -173,7 +175,6 @@ fn every_crash_while_starting_afresh_is_survived() {
         acknowledged();
     });
     let coverage =
-        check_crashes(&simulation, &expect, Depth::full()).unwrap_or_else(|v| panic!("{v}"));
-    report("starting afresh from two damaged files", coverage);
+        check_every_crash("starting afresh from two damaged files", &simulation, &expect);
     assert!(coverage.images > 10, "{coverage:?}");
 }
