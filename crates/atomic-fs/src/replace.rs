@@ -222,35 +222,21 @@ fn injected(name: &str) -> std::io::Result<()> {
 /// `path` can then be replaced without losing what was there. Fails if `aside` exists; never
 /// overwrites anything. With [`Durability::Full`] the directory is flushed.
 pub fn set_aside(path: &Path, aside: &Path, durability: Durability) -> Result<(), Error> {
-    crate::sys::with_file_system(|fs| set_aside_with(fs, path, aside, durability))
-}
-
-fn set_aside_with(
-    fs: &dyn FileSystem,
-    path: &Path,
-    aside: &Path,
-    durability: Durability,
-) -> Result<(), Error> {
-    fs.link(path, aside).context(Op::Link, aside)?;
-    flush_directory_of(fs, path, durability)
+    crate::sys::with_file_system(|fs| {
+        fs.link(path, aside).context(Op::Link, aside)?;
+        flush_directory_of(fs, path, durability)
+    })
 }
 
 /// Moves `path` to `aside` (hard link, then unlink), never overwriting `aside`; with
 /// [`Durability::Full`] the directory is flushed. A crash in between leaves both names, never
 /// neither.
 pub fn move_aside(path: &Path, aside: &Path, durability: Durability) -> Result<(), Error> {
-    crate::sys::with_file_system(|fs| move_aside_with(fs, path, aside, durability))
-}
-
-fn move_aside_with(
-    fs: &dyn FileSystem,
-    path: &Path,
-    aside: &Path,
-    durability: Durability,
-) -> Result<(), Error> {
-    fs.link(path, aside).context(Op::Link, aside)?;
-    fs.remove(path).context(Op::Remove, path)?;
-    flush_directory_of(fs, path, durability)
+    crate::sys::with_file_system(|fs| {
+        fs.link(path, aside).context(Op::Link, aside)?;
+        fs.remove(path).context(Op::Remove, path)?;
+        flush_directory_of(fs, path, durability)
+    })
 }
 
 #[cfg(test)]

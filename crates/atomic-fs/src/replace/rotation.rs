@@ -54,10 +54,14 @@ impl<'a> Rotation<'a> {
             }
             None => None,
             Some(_) if order == RotationOrder::AfterCommitMutant => None,
-            Some(_) => link_temp(fs, &backup, target, TempKind::PreviousBackup, Missing::IsFine)?,
+            Some(_) => match link_temp(fs, &backup, target, TempKind::PreviousBackup) {
+                Ok(pin) => Some(pin),
+                // Removed since the lstat (by hand: writers hold the lock): nothing to keep.
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+                Err(err) => return Err(err).context(Op::Link, &backup),
+            },
         };
-        let pinned = link_temp(fs, target, target, TempKind::Backup, Missing::IsAnError)?
-            .expect("a missing source is an error");
+        let pinned = link_temp(fs, target, target, TempKind::Backup).context(Op::Link, target)?;
         let mut rotation = Rotation { fs, backup, previous, pending: None };
         match order {
             RotationOrder::BeforeCommit => rotation.rename_over_backup(pinned)?,
@@ -101,27 +105,14 @@ impl<'a> Rotation<'a> {
     }
 }
 
-/// Whether a missing source is an error for [`link_temp`].
-#[derive(PartialEq)]
-enum Missing {
-    IsFine,
-    IsAnError,
-}
-
 /// Hard-links `source` under a new temporary name of `target`'s kind `kind`.
 fn link_temp<'a>(
     fs: &'a dyn FileSystem,
     source: &Path,
     target: &Path,
     kind: TempKind,
-    missing: Missing,
-) -> Result<Option<TempGuard<'a>>, Error> {
+) -> std::io::Result<TempGuard<'a>> {
     let name = temp_path(target, kind);
-    match fs.link(source, &name) {
-        Ok(()) => Ok(Some(TempGuard::created(fs, name))),
-        Err(err) if missing == Missing::IsFine && err.kind() == std::io::ErrorKind::NotFound => {
-            Ok(None)
-        }
-        Err(err) => Err(err).context(Op::Link, source),
-    }
+    fs.link(source, &name)?;
+    Ok(TempGuard::created(fs, name))
 }
