@@ -3,8 +3,8 @@
 //!
 //! The crate moves bytes and locks; it knows nothing about what the bytes mean. Its parts:
 //!
-//! - [`FileLock`]: an exclusive `flock` on a lock file beside the data, taken with a short
-//!   jittered backoff until a per-call timeout ([`FileLock::lock`]) or not at all
+//! - [`FileLock`]: an exclusive `flock` on a lock file beside the data, waited for in the
+//!   kernel's queue until a per-call timeout ([`FileLock::lock`]) or not at all
 //!   ([`FileLock::try_lock`]), released when the guard drops.
 //! - [`replace`]: writes new contents to a temporary file, flushes it, renames it over the
 //!   target and flushes the directory. Readers see the whole old or the whole new file, never
@@ -44,7 +44,6 @@
 //! ```
 #![warn(missing_docs)]
 
-mod backoff;
 mod error;
 mod lock;
 mod read;

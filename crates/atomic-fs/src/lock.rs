@@ -1,10 +1,11 @@
 //! `FileLock`: an exclusive cross-process lock on a lock file, held for the guard's lifetime.
 
+use std::io;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::backoff::Backoff;
 use crate::error::{Error, IoResultExt, Op};
 use crate::sys;
 
@@ -40,30 +41,43 @@ pub struct FileLock {
 }
 
 impl FileLock {
-    /// Takes the lock, retrying with a short jittered backoff until `timeout` has passed.
+    /// Takes the lock, waiting in the kernel's queue until it is free or `timeout` has passed.
+    ///
+    /// The first attempt does not block, so an uncontended lock costs two system calls. When
+    /// the lock is held, a helper thread makes a blocking `flock(LOCK_EX)` and this thread
+    /// waits for it on a channel with the remaining timeout: waiting costs no CPU, and the
+    /// kernel wakes waiters in turn instead of letting them race (`docs/benchmarks.md`
+    /// compares it with polling). If the timeout passes first, the helper is left blocked in
+    /// `flock`; when it gets the lock it finds nobody waiting and releases it at once (its
+    /// descriptor is dropped with the unreceived message), so a late grant never holds up
+    /// other processes. Such a helper lives until the holder releases the lock.
+    ///
+    /// After every grant the lock file is checked to still be the file at `path`: a lock on a
+    /// file someone deleted or replaced meanwhile excludes nobody, so the wait starts again on
+    /// the file the path names now.
     ///
     /// Fails with [`Error::LockTimeout`] (naming the lock file and the time waited) when the
     /// lock stays held, or [`Error::Io`] when the lock file cannot be opened.
     pub fn lock(path: &Path, timeout: Duration) -> Result<FileLock, Error> {
         let start = Instant::now();
-        let mut backoff = Backoff::new();
-        let mut fd = sys::open_lock_file(path).context(Op::OpenLock, path)?;
         loop {
-            match lock_fd(fd, path)? {
-                Attempt::Locked(fd) => {
-                    return Ok(FileLock { fd, path: path.to_owned(), waited: start.elapsed() });
+            let fd = sys::open_lock_file(path).context(Op::OpenLock, path)?;
+            let granted = if sys::try_lock_exclusive(&fd).context(Op::Lock, path)? {
+                fd
+            } else {
+                let remaining = timeout.saturating_sub(start.elapsed());
+                match wait_in_kernel_queue(fd, remaining) {
+                    Some(Ok(fd)) => fd,
+                    Some(Err(err)) => return Err(err).context(Op::Lock, path),
+                    None => {
+                        let waited = start.elapsed();
+                        return Err(Error::LockTimeout { path: path.to_owned(), waited });
+                    }
                 }
-                Attempt::Busy(same_fd) => fd = same_fd,
-                Attempt::Stale => {
-                    fd = sys::open_lock_file(path).context(Op::OpenLock, path)?;
-                    continue;
-                }
+            };
+            if still_at_path(&granted, path)? {
+                return Ok(FileLock { fd: granted, path: path.to_owned(), waited: start.elapsed() });
             }
-            let elapsed = start.elapsed();
-            if elapsed >= timeout {
-                return Err(Error::LockTimeout { path: path.to_owned(), waited: elapsed });
-            }
-            std::thread::sleep(backoff.next_sleep(elapsed).min(timeout - elapsed));
         }
     }
 
@@ -71,18 +85,31 @@ impl FileLock {
     pub fn try_lock(path: &Path) -> Result<Option<FileLock>, Error> {
         loop {
             let fd = sys::open_lock_file(path).context(Op::OpenLock, path)?;
-            match lock_fd(fd, path)? {
-                Attempt::Locked(fd) => {
-                    return Ok(Some(FileLock {
-                        fd,
-                        path: path.to_owned(),
-                        waited: Duration::ZERO,
-                    }));
-                }
-                Attempt::Busy(_) => return Ok(None),
-                Attempt::Stale => continue,
+            if !sys::try_lock_exclusive(&fd).context(Op::Lock, path)? {
+                return Ok(None);
+            }
+            if still_at_path(&fd, path)? {
+                return Ok(Some(FileLock { fd, path: path.to_owned(), waited: Duration::ZERO }));
             }
         }
+    }
+
+    /// Whether no process holds the lock on `path` right now, without creating the lock file
+    /// (a missing lock file is free) and without taking the lock for longer than the test.
+    /// A snapshot: the lock may be taken a moment later.
+    pub fn is_free(path: &Path) -> Result<bool, Error> {
+        match sys::open_existing_lock_file(path).context(Op::OpenLock, path)? {
+            None => Ok(true),
+            Some(fd) => sys::try_lock_exclusive(&fd).context(Op::Lock, path),
+        }
+    }
+
+    /// Whether the locked file is still the lock file at its path. A lock file that someone
+    /// deleted or replaced while this guard held it no longer excludes a newcomer, who opens
+    /// (and locks) the file the path names now; a holder that is about to commit checks this
+    /// first and, if it fails, starts its update again under a fresh lock.
+    pub fn is_still_at_path(&self) -> Result<bool, Error> {
+        still_at_path(&self.fd, &self.path)
     }
 
     /// The lock file.
@@ -103,24 +130,37 @@ impl Drop for FileLock {
     }
 }
 
-enum Attempt {
-    Locked(OwnedFd),
-    Busy(OwnedFd),
-    /// We locked a file that is no longer at the path (it was deleted or replaced).
-    Stale,
+/// Blocks in `flock(LOCK_EX)` on a helper thread, waiting at most `timeout` for it: `None`
+/// on timeout (the helper releases a late grant by itself), else the locked descriptor or the
+/// error `flock` gave.
+fn wait_in_kernel_queue(fd: OwnedFd, timeout: Duration) -> Option<io::Result<OwnedFd>> {
+    let (granted_tx, granted_rx) = mpsc::sync_channel(1);
+    let helper = std::thread::Builder::new().name("atomic-fs-lock-wait".to_owned()).spawn(
+        move || {
+            let result = sys::lock_exclusive(&fd).map(|()| fd);
+            // A send fails only when the caller gave up: dropping the descriptor here (or,
+            // if the caller gives up just after this send, with the unreceived message)
+            // releases the late grant.
+            let _ = granted_tx.send(result);
+        },
+    );
+    if let Err(err) = helper {
+        return Some(Err(err));
+    }
+    match granted_rx.recv_timeout(timeout) {
+        Ok(result) => Some(result),
+        Err(mpsc::RecvTimeoutError::Timeout) => None,
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Some(Err(io::Error::other("the lock-waiting thread ended without an answer")))
+        }
+    }
 }
 
-fn lock_fd(fd: OwnedFd, path: &Path) -> Result<Attempt, Error> {
-    if !sys::try_lock_exclusive(&fd).context(Op::Lock, path)? {
-        return Ok(Attempt::Busy(fd));
-    }
-    // Someone may have deleted the lock file between our open and our flock: a lock on an
-    // unlinked file excludes nobody, so check that we locked the file the path names now.
-    if sys::is_same_file(&fd, path).context(Op::Lock, path)? {
-        Ok(Attempt::Locked(fd))
-    } else {
-        Ok(Attempt::Stale)
-    }
+/// Someone may have deleted or replaced the lock file between our open and our `flock`
+/// (or while we waited): a lock on an unlinked file excludes nobody, so check that we hold
+/// the file the path names now.
+fn still_at_path(fd: &OwnedFd, path: &Path) -> Result<bool, Error> {
+    sys::is_same_file(fd, path).context(Op::Lock, path)
 }
 
 #[cfg(test)]

@@ -49,10 +49,15 @@ pub struct ReplaceConfig {
 }
 
 /// What a successful [`replace`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Replaced {
     /// The identity of the file now at the target, to tell later whether it changed.
     pub identity: FileIdentity,
+    /// The new file, still open. While it is held its inode cannot be freed and given to
+    /// another file, so a later `identity` equal to [`Replaced::identity`] proves the path
+    /// still names this very generation (an inode number alone proves nothing once the file
+    /// is gone: file systems reuse them).
+    pub file: std::fs::File,
     /// Whether the previous generation was rotated into the backup (false for a new file).
     pub backed_up: bool,
 }
@@ -158,14 +163,13 @@ pub(crate) fn replace_with(
         sync_file(fs, &file, target)?;
     }
     let identity = crate::read::identity_of_file(&file).context(Op::Inspect, target)?;
-    drop(file);
     let rotated = rotation.map_or(Ok(()), Rotation::finish);
 
     if !mutated(fs, Mutant::SkipDirSync) {
         flush_directory_of(fs, target, config.durability)?;
     }
     rotated?;
-    Ok(Replaced { identity, backed_up })
+    Ok(Replaced { identity, file, backed_up })
 }
 
 /// `lstat` the target: `None` when nothing is there; an error for anything but a regular file.

@@ -15,6 +15,14 @@ pub enum ValidationError {
         #[source]
         source: serde_json::Error,
     },
+    /// The document is JSON but not a dashboard: the rule the Python dashboard applies when it
+    /// loads a file (every top-level key present, `agents` an object, `events` and
+    /// `sessions` arrays) fails. Such a file is damaged.
+    #[error("not an agent-metrics document: {message}")]
+    Structure {
+        /// What is wrong, in plain words.
+        message: String,
+    },
     /// The document parsed but states things that cannot be true; every violation is listed.
     #[error("{} violation{}: {}", .violations.len(), if .violations.len() == 1 { "" } else { "s" }, ViolationList(.violations))]
     Invalid {
@@ -42,7 +50,7 @@ impl ValidationError {
     /// The violations, empty for a malformed document.
     pub fn violations(&self) -> &[Violation] {
         match self {
-            ValidationError::Malformed { .. } => &[],
+            ValidationError::Malformed { .. } | ValidationError::Structure { .. } => &[],
             ValidationError::Invalid { violations } => violations,
         }
     }

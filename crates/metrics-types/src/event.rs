@@ -17,9 +17,7 @@ wire_struct! {
         started_at: Timestamp = required,
         ended_at: Timestamp = required,
         status: EventStatus = required,
-        #[serde(skip_serializing_if = "Option::is_none")]
         input_tokens: Option<i64> = default,
-        #[serde(skip_serializing_if = "Option::is_none")]
         output_tokens: Option<i64> = default,
         total_tokens: i64 = default,
         estimated_cost_usd: f64 = default,
@@ -110,11 +108,48 @@ impl AgentEvent {
     /// Builds an event, checking every rule an event in a file must follow.
     ///
     /// Fails with [`ValidationError::Invalid`] listing every violation (paths are the field
-    /// names), e.g. for an empty id, a negative duration, or an end before the start.
+    /// names), e.g. for an empty id, a negative duration, an end before the start, a count
+    /// larger than the file can hold, or an identifier longer than
+    /// [`crate::MAX_IDENTIFIER_BYTES`]. Free text is bounded instead of refused, so the event
+    /// is still recorded: an `error_message` past [`crate::MAX_ERROR_MESSAGE_BYTES`] and each
+    /// artifact past [`crate::MAX_ARTIFACT_BYTES`] are cut and end with
+    /// [`crate::truncation_marker`]; past [`crate::MAX_ARTIFACTS`] artifacts the list ends
+    /// with one entry saying how many were left out.
     pub fn new(input: NewAgentEvent) -> Result<AgentEvent, ValidationError> {
-        let to_i64 = |n: u64| i64::try_from(n).unwrap_or(-1);
-        let input_tokens = to_i64(input.input_tokens);
-        let output_tokens = to_i64(input.output_tokens);
+        let mut early = Vec::new();
+        let mut to_i64 = |field: &str, n: u64| {
+            i64::try_from(n).unwrap_or_else(|_| {
+                early.push(too_large(field, n));
+                0
+            })
+        };
+        let input_tokens = to_i64("input_tokens", input.input_tokens);
+        let output_tokens = to_i64("output_tokens", input.output_tokens);
+        let total_tokens = input_tokens.checked_add(output_tokens).unwrap_or_else(|| {
+            early.push(too_large("total_tokens", input.input_tokens.saturating_add(input.output_tokens)));
+            0
+        });
+        for (field, value) in [
+            ("event_id", &input.event_id),
+            ("agent_name", &input.agent_name),
+            ("session_id", &input.session_id),
+            ("ticket_key", &input.ticket_key),
+            ("model_used", &input.model_used),
+        ] {
+            if value.len() > crate::MAX_IDENTIFIER_BYTES {
+                early.push(crate::Violation {
+                    path: field.to_owned(),
+                    message: format!(
+                        "is {} bytes long, more than the limit of {} for an identifier",
+                        value.len(),
+                        crate::MAX_IDENTIFIER_BYTES
+                    ),
+                });
+            }
+        }
+        if !early.is_empty() {
+            return Err(ValidationError::Invalid { violations: early });
+        }
         let ended_at = match input.ended_at {
             Some(ended_at) => ended_at,
             None => {
@@ -131,13 +166,17 @@ impl AgentEvent {
             status: input.status,
             input_tokens: Some(input_tokens),
             output_tokens: Some(output_tokens),
-            total_tokens: input_tokens.checked_add(output_tokens).unwrap_or(-1),
+            total_tokens,
             estimated_cost_usd: input.estimated_cost_usd,
             duration_seconds: input.duration_seconds,
-            artifacts: input.artifacts,
-            error_message: input.error_message,
+            artifacts: bounded_artifacts(input.artifacts),
+            error_message: crate::limits::truncate_text(
+                input.error_message,
+                crate::MAX_ERROR_MESSAGE_BYTES,
+            ),
             model_used: input.model_used,
             unknown: Default::default(),
+            wire: Default::default(),
         };
         validate::standalone(|report| validate::event(report, &event, &|| String::new()))?;
         Ok(event)
@@ -203,6 +242,30 @@ impl AgentEvent {
     pub fn model_used(&self) -> &str {
         &self.model_used
     }
+}
+
+pub(crate) fn too_large(field: &str, value: u64) -> crate::Violation {
+    crate::Violation {
+        path: field.to_owned(),
+        message: format!(
+            "is {value}, larger than the largest count the file can hold ({})",
+            i64::MAX
+        ),
+    }
+}
+
+/// Each artifact cut to [`crate::MAX_ARTIFACT_BYTES`], at most [`crate::MAX_ARTIFACTS`] of
+/// them, the last saying how many more there were.
+fn bounded_artifacts(mut artifacts: Vec<String>) -> Vec<String> {
+    if artifacts.len() > crate::MAX_ARTIFACTS {
+        let left_out = artifacts.len() - (crate::MAX_ARTIFACTS - 1);
+        artifacts.truncate(crate::MAX_ARTIFACTS - 1);
+        artifacts.push(format!("… [{left_out} more artifacts left out]"));
+    }
+    artifacts
+        .into_iter()
+        .map(|artifact| crate::limits::truncate_text(artifact, crate::MAX_ARTIFACT_BYTES))
+        .collect()
 }
 
 /// Reads a stored count; negative values exist only in states that failed validation.

@@ -57,10 +57,13 @@ mod validate;
 pub use crate::error::{ValidationError, Violation};
 pub use crate::event::{AgentEvent, NewAgentEvent};
 pub use crate::level::Level;
-pub use crate::limits::{Limits, RECENT_EVENTS_LIMIT};
+pub use crate::limits::{
+    Limits, MAX_ARTIFACT_BYTES, MAX_ARTIFACTS, MAX_ERROR_MESSAGE_BYTES, MAX_IDENTIFIER_BYTES,
+    RECENT_EVENTS_LIMIT, truncation_marker,
+};
 pub use crate::profile::AgentProfile;
 pub use crate::record::{ACHIEVEMENTS, BatchOutcome, RecordOutcome, STRENGTHS, WEAKNESSES};
 pub use crate::session::{NewSessionSummary, SessionSummary};
-pub use crate::state::{DashboardState, FORMAT_VERSION};
+pub use crate::state::{DashboardState, FORMAT_VERSION, REQUIRED_KEYS};
 pub use crate::status::{EventStatus, SessionStatus, SessionType};
 pub use crate::timestamp::{Timestamp, TimestampError};

@@ -31,7 +31,6 @@ wire_struct! {
         strengths: Vec<String> = default,
         weaknesses: Vec<String> = default,
         recent_events: Vec<String> = default,
-        #[serde(skip_serializing_if = "Option::is_none")]
         last_active: Option<Timestamp> = default,
     }
 }

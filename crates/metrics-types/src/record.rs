@@ -4,8 +4,10 @@
 //! Everything here is deterministic and does no I/O, so the rules can be tested (and
 //! property-tested) without a file.
 
+use crate::state::FieldIndex;
 use crate::{
     AgentEvent, AgentProfile, DashboardState, Level, Limits, RECENT_EVENTS_LIMIT, SessionSummary,
+    ValidationError, Violation,
 };
 
 /// What recording one event or session did.
@@ -62,37 +64,78 @@ impl DashboardState {
     /// `recent_events`) changes nothing and returns [`RecordOutcome::Duplicate`], so a retried
     /// write is never counted twice.
     ///
+    /// Fails, changing nothing, when a total it adds to would overflow, or when a value it
+    /// would rewrite could not be read from the file (a profile or total holding a string
+    /// where a number belongs, say): overwriting it would lose what the file said, so it must
+    /// be mended by hand first. The error names the path.
+    ///
     /// ```
     /// use metrics_types::{AgentEvent, DashboardState, EventStatus, Limits, NewAgentEvent, RecordOutcome};
     ///
     /// let start = "2026-02-14T17:10:00+00:00".parse().unwrap();
     /// let event = AgentEvent::new(NewAgentEvent::new("e1", "coding", EventStatus::Success, start)).unwrap();
     /// let mut state = DashboardState::new("demo");
-    /// assert_eq!(state.record_event(event.clone(), &Limits::DEFAULT), RecordOutcome::Recorded { evicted: 0 });
-    /// assert_eq!(state.record_event(event, &Limits::DEFAULT), RecordOutcome::Duplicate);
+    /// assert_eq!(state.record_event(event.clone(), &Limits::DEFAULT)?, RecordOutcome::Recorded { evicted: 0 });
+    /// assert_eq!(state.record_event(event, &Limits::DEFAULT)?, RecordOutcome::Duplicate);
     /// assert_eq!(state.agents()["coding"].xp(), 11);
+    /// # Ok::<(), metrics_types::ValidationError>(())
     /// ```
-    pub fn record_event(&mut self, event: AgentEvent, limits: &Limits) -> RecordOutcome {
+    pub fn record_event(
+        &mut self,
+        event: AgentEvent,
+        limits: &Limits,
+    ) -> Result<RecordOutcome, ValidationError> {
         if self.is_duplicate_event(&event) {
-            return RecordOutcome::Duplicate;
+            return Ok(RecordOutcome::Duplicate);
         }
-        self.total_tokens = self.total_tokens.saturating_add(event.total_tokens);
+        let totals = [FieldIndex::total_tokens, FieldIndex::total_cost_usd];
+        refuse_unreadable(&self.wire, DashboardState::FIELD_NAMES, &totals, &String::new)?;
+        refuse_unreadable(
+            &self.wire,
+            DashboardState::FIELD_NAMES,
+            &[FieldIndex::total_duration_seconds],
+            &String::new,
+        )?;
+        let total_tokens = checked_count("total_tokens", self.total_tokens, event.total_tokens)?;
+        let mut profile = match self.agents.get(&event.agent_name) {
+            Some(profile) => {
+                let path = || crate::validate::agent_path(&event.agent_name);
+                if profile.wire.has_unreadable() {
+                    return Err(unreadable_error(path(), "the event would rewrite it"));
+                }
+                profile.clone()
+            }
+            None => AgentProfile::named(&event.agent_name),
+        };
+        roll_up(&mut profile, &event)?;
+
+        // Nothing below can fail: the state changes only once everything is known to work.
+        self.total_tokens = total_tokens;
         self.total_cost_usd += event.estimated_cost_usd;
         self.total_duration_seconds += event.duration_seconds;
-        let profile = self
-            .agents
-            .entry(event.agent_name.clone())
-            .or_insert_with(|| AgentProfile::named(&event.agent_name));
-        roll_up(profile, &event);
+        for field in [
+            FieldIndex::total_tokens,
+            FieldIndex::total_cost_usd,
+            FieldIndex::total_duration_seconds,
+        ] {
+            self.wire.set(field as usize);
+        }
+        self.agents.insert(event.agent_name.clone(), profile);
         self.events.push(event);
-        RecordOutcome::Recorded { evicted: evict_oldest(&mut self.events, limits.max_events) }
+        Ok(RecordOutcome::Recorded { evicted: evict_oldest(&mut self.events, limits.max_events) })
     }
 
     /// Records many events in order, as [`DashboardState::record_event`] would one by one.
-    pub fn record_events(&mut self, events: Vec<AgentEvent>, limits: &Limits) -> BatchOutcome {
+    /// On an error the state may hold the events before the failing one: callers that need
+    /// all or nothing (the store does) discard the state.
+    pub fn record_events(
+        &mut self,
+        events: Vec<AgentEvent>,
+        limits: &Limits,
+    ) -> Result<BatchOutcome, ValidationError> {
         let mut outcome = BatchOutcome::default();
         for event in events {
-            match self.record_event(event, limits) {
+            match self.record_event(event, limits)? {
                 RecordOutcome::Recorded { evicted } => {
                     outcome.recorded += 1;
                     outcome.evicted += evicted;
@@ -100,18 +143,31 @@ impl DashboardState {
                 RecordOutcome::Duplicate => outcome.duplicates += 1,
             }
         }
-        outcome
+        Ok(outcome)
     }
 
     /// Records a session summary: appends it, evicts the oldest beyond `limits.max_sessions`,
     /// and counts it in `total_sessions`. A session id already stored changes nothing.
-    pub fn record_session(&mut self, session: SessionSummary, limits: &Limits) -> RecordOutcome {
+    pub fn record_session(
+        &mut self,
+        session: SessionSummary,
+        limits: &Limits,
+    ) -> Result<RecordOutcome, ValidationError> {
         if self.sessions.iter().any(|stored| stored.session_id == session.session_id) {
-            return RecordOutcome::Duplicate;
+            return Ok(RecordOutcome::Duplicate);
         }
-        self.total_sessions = self.total_sessions.saturating_add(1);
+        refuse_unreadable(
+            &self.wire,
+            DashboardState::FIELD_NAMES,
+            &[FieldIndex::total_sessions],
+            &String::new,
+        )?;
+        self.total_sessions = checked_count("total_sessions", self.total_sessions, 1)?;
+        self.wire.set(FieldIndex::total_sessions as usize);
         self.sessions.push(session);
-        RecordOutcome::Recorded { evicted: evict_oldest(&mut self.sessions, limits.max_sessions) }
+        Ok(RecordOutcome::Recorded {
+            evicted: evict_oldest(&mut self.sessions, limits.max_sessions),
+        })
     }
 
     /// Drops the oldest events and sessions beyond `limits`, e.g. after lowering the limits.
@@ -130,6 +186,43 @@ impl DashboardState {
     }
 }
 
+/// `count + added`, or an error naming the field when it would overflow.
+fn checked_count(path: &str, count: i64, added: i64) -> Result<i64, ValidationError> {
+    count.checked_add(added).ok_or_else(|| ValidationError::Invalid {
+        violations: vec![Violation {
+            path: path.to_owned(),
+            message: format!(
+                "would overflow: {count} + {added} is more than the largest count ({})",
+                i64::MAX
+            ),
+        }],
+    })
+}
+
+fn unreadable_error(path: String, why: &str) -> ValidationError {
+    let message = format!(
+        "holds a value that cannot be read, which {why}; mend it by hand (`agent-metrics check` lists it)"
+    );
+    ValidationError::Invalid { violations: vec![Violation { path, message }] }
+}
+
+/// Fails when one of `fields` of a record could not be read from the file.
+fn refuse_unreadable<F: Copy + Into<usize>>(
+    wire: &crate::wire::WireNotes,
+    names: &[&str],
+    fields: &[F],
+    prefix: crate::validate::Prefix<'_>,
+) -> Result<(), ValidationError> {
+    for field in fields {
+        let idx: usize = (*field).into();
+        if matches!(wire.note(idx), Some(crate::wire::Note::Unreadable(_))) {
+            let path = crate::validate::join(&prefix(), names[idx]);
+            return Err(unreadable_error(path, "this write would overwrite"));
+        }
+    }
+    Ok(())
+}
+
 /// Drops entries from the front (the oldest) until at most `limit` remain.
 fn evict_oldest<T>(entries: &mut Vec<T>, limit: usize) -> usize {
     let excess = entries.len().saturating_sub(limit);
@@ -137,20 +230,29 @@ fn evict_oldest<T>(entries: &mut Vec<T>, limit: usize) -> usize {
     excess
 }
 
-/// Adds one event to a profile's lifetime totals and recomputes its derived fields.
-fn roll_up(profile: &mut AgentProfile, event: &AgentEvent) {
-    profile.total_invocations = profile.total_invocations.saturating_add(1);
+/// Adds one event to a profile's lifetime totals and recomputes its derived fields. The
+/// profile is rewritten as a whole: what the file said about it (nulls, missing fields) gives
+/// way to the recomputed values.
+fn roll_up(profile: &mut AgentProfile, event: &AgentEvent) -> Result<(), ValidationError> {
+    let path = || crate::validate::agent_path(&profile.agent_name);
+    let field = |name: &str| format!("{}.{name}", path());
+    profile.total_invocations =
+        checked_count(&field("total_invocations"), profile.total_invocations, 1)?;
     if event.status.is_success() {
-        profile.successful_invocations = profile.successful_invocations.saturating_add(1);
-        profile.current_streak = profile.current_streak.saturating_add(1);
+        profile.successful_invocations =
+            checked_count(&field("successful_invocations"), profile.successful_invocations, 1)?;
+        profile.current_streak = checked_count(&field("current_streak"), profile.current_streak, 1)?;
         profile.best_streak = profile.best_streak.max(profile.current_streak);
         // 10 per success plus a bonus of the streak length, so a first success gives 11.
-        profile.xp = profile.xp.saturating_add(10).saturating_add(profile.current_streak);
+        let bonus = profile.current_streak.saturating_add(10);
+        profile.xp = checked_count(&field("xp"), profile.xp, bonus)?;
     } else {
-        profile.failed_invocations = profile.failed_invocations.saturating_add(1);
+        profile.failed_invocations =
+            checked_count(&field("failed_invocations"), profile.failed_invocations, 1)?;
         profile.current_streak = 0;
     }
-    profile.total_tokens = profile.total_tokens.saturating_add(event.total_tokens);
+    profile.total_tokens =
+        checked_count(&field("total_tokens"), profile.total_tokens, event.total_tokens)?;
     profile.total_cost_usd += event.estimated_cost_usd;
     profile.total_duration_seconds += event.duration_seconds;
 
@@ -172,6 +274,8 @@ fn roll_up(profile: &mut AgentProfile, event: &AgentEvent) {
 
     award_achievements(profile);
     recompute_badges(profile);
+    profile.wire.clear();
+    Ok(())
 }
 
 fn award_achievements(profile: &mut AgentProfile) {

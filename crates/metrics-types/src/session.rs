@@ -51,18 +51,41 @@ pub struct NewSessionSummary {
 impl SessionSummary {
     /// Builds a session summary, checking every rule a session in a file must follow.
     pub fn new(input: NewSessionSummary) -> Result<SessionSummary, ValidationError> {
+        let mut early = Vec::new();
+        let mut to_i64 = |field: &str, n: u64| {
+            i64::try_from(n).unwrap_or_else(|_| {
+                early.push(crate::event::too_large(field, n));
+                0
+            })
+        };
+        let session_number = to_i64("session_number", input.session_number);
+        let total_tokens = to_i64("total_tokens", input.total_tokens);
+        if input.session_id.len() > crate::MAX_IDENTIFIER_BYTES {
+            early.push(crate::Violation {
+                path: "session_id".to_owned(),
+                message: format!(
+                    "is {} bytes long, more than the limit of {} for an identifier",
+                    input.session_id.len(),
+                    crate::MAX_IDENTIFIER_BYTES
+                ),
+            });
+        }
+        if !early.is_empty() {
+            return Err(ValidationError::Invalid { violations: early });
+        }
         let session = SessionSummary {
             session_id: input.session_id,
-            session_number: i64::try_from(input.session_number).unwrap_or(-1),
+            session_number,
             session_type: input.session_type,
             started_at: input.started_at,
             ended_at: input.ended_at,
             status: input.status,
             agents_invoked: input.agents_invoked,
-            total_tokens: i64::try_from(input.total_tokens).unwrap_or(-1),
+            total_tokens,
             total_cost_usd: input.total_cost_usd,
             tickets_worked: input.tickets_worked,
             unknown: Default::default(),
+            wire: Default::default(),
         };
         validate::standalone(|report| validate::session(report, &session, &|| String::new()))?;
         Ok(session)

@@ -3,9 +3,25 @@
 use std::collections::BTreeMap;
 
 use crate::event::non_negative;
+use crate::wire::{Lenient, Note};
 use crate::{
     AgentEvent, AgentProfile, Limits, SessionSummary, Timestamp, ValidationError, validate,
 };
+
+/// The top-level keys the Python dashboard requires; a file without one of them is damaged.
+pub const REQUIRED_KEYS: [&str; 11] = [
+    "version",
+    "project_name",
+    "created_at",
+    "updated_at",
+    "total_sessions",
+    "total_tokens",
+    "total_cost_usd",
+    "total_duration_seconds",
+    "agents",
+    "events",
+    "sessions",
+];
 
 /// The format version this crate writes. Files with a larger version come from a newer tool.
 pub const FORMAT_VERSION: u64 = 1;
@@ -22,8 +38,10 @@ wire_struct! {
     /// ```
     /// use metrics_types::{DashboardState, Limits};
     ///
-    /// let json = br#"{"version": 1, "project_name": "demo", "agents": {}, "events": [],
-    ///                 "sessions": [], "written_by": "python"}"#;
+    /// let json = br#"{"version": 1, "project_name": "demo", "created_at": null,
+    ///                 "updated_at": null, "total_sessions": 0, "total_tokens": 0,
+    ///                 "total_cost_usd": 0.0, "total_duration_seconds": 0.0, "agents": {},
+    ///                 "events": [], "sessions": [], "written_by": "python"}"#;
     /// let state = DashboardState::from_json(json, &Limits::DEFAULT).unwrap();
     /// assert_eq!(state.project_name(), "demo");
     /// let again = DashboardState::from_json(&state.to_json(), &Limits::DEFAULT).unwrap();
@@ -34,9 +52,7 @@ wire_struct! {
     pub struct DashboardState {
         version: u64 = (FORMAT_VERSION),
         project_name: String = default,
-        #[serde(skip_serializing_if = "Option::is_none")]
         created_at: Option<Timestamp> = default,
-        #[serde(skip_serializing_if = "Option::is_none")]
         updated_at: Option<Timestamp> = default,
         total_sessions: i64 = default,
         total_tokens: i64 = default,
@@ -70,40 +86,97 @@ impl DashboardState {
             events: Vec::new(),
             sessions: Vec::new(),
             unknown: Default::default(),
+            wire: Default::default(),
         }
     }
 
-    /// Parses and validates a file's bytes.
-    ///
-    /// Fails with [`ValidationError::Malformed`] (with the path where parsing stopped) when the
-    /// bytes are not a dashboard document, and with [`ValidationError::Invalid`] listing every
-    /// violation when the document states something impossible.
+    /// Loads a file's bytes and checks every rule: [`DashboardState::load`], then
+    /// [`DashboardState::validate`]. For tools that accept only a flawless file; a store loads
+    /// with [`DashboardState::load`] and reports findings separately.
     pub fn from_json(bytes: &[u8], limits: &Limits) -> Result<DashboardState, ValidationError> {
-        let state = DashboardState::from_json_unvalidated(bytes)?;
+        let state = DashboardState::load(bytes)?;
         state.validate(limits)?;
         Ok(state)
     }
 
-    /// Parses a file's bytes without checking the rules, for tools that report every
-    /// violation ([`DashboardState::validate`]) rather than stopping at the first.
+    /// Loads a file's bytes exactly when the Python dashboard would: the bytes are JSON (and
+    /// UTF-8), an object with every key of [`REQUIRED_KEYS`], `agents` an object and `events`
+    /// and `sessions` arrays. Anything else is [`ValidationError::Malformed`] or
+    /// [`ValidationError::Structure`]: a damaged file.
     ///
-    /// A profile without an `agent_name` takes its key in `agents`, as older files omit it.
-    pub fn from_json_unvalidated(bytes: &[u8]) -> Result<DashboardState, ValidationError> {
+    /// Nothing inside the records is required: a missing field takes its default, a `null`
+    /// stays `null`, an integral float in a count (`1000.0`) is read as the count, a value of
+    /// the wrong type (or a record that is not an object) is kept as found. All of it is
+    /// written back exactly as it was read, unless a transition rewrites that record, and
+    /// [`DashboardState::validate`] reports what is missing, unreadable or inconsistent.
+    ///
+    /// A file that parses strictly (every file this crate writes) takes one fast pass; any
+    /// other takes a second, lenient pass over the parsed JSON.
+    pub fn load(bytes: &[u8]) -> Result<DashboardState, ValidationError> {
         let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        let mut state: DashboardState = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|err| ValidationError::Malformed {
-                path: err.path().to_string(),
-                source: err.into_inner(),
-            })?;
-        deserializer
-            .end()
-            .map_err(|source| ValidationError::Malformed { path: ".".to_owned(), source })?;
+        let strict = serde_path_to_error::deserialize::<_, DashboardState>(&mut deserializer)
+            .map_err(serde_path_to_error::Error::into_inner)
+            .and_then(|state| deserializer.end().map(|()| state));
+        let mut state = match strict {
+            Ok(state) => state,
+            Err(_) => {
+                let value: serde_json::Value = serde_json::from_slice(bytes)
+                    .map_err(|source| ValidationError::Malformed { path: ".".to_owned(), source })?;
+                if !value.is_object() {
+                    return Err(ValidationError::Structure {
+                        message: "the document is not a JSON object".to_owned(),
+                    });
+                }
+                DashboardState::from_value_lenient(value)
+            }
+        };
+        state.check_structure()?;
         for (name, profile) in &mut state.agents {
-            if profile.agent_name.is_empty() {
+            if profile.agent_name.is_empty() && profile.wire.opaque().is_none() {
                 profile.agent_name.clone_from(name);
             }
         }
         Ok(state)
+    }
+
+    /// Parses a file's bytes without checking the rules, for tools that report every
+    /// violation ([`DashboardState::validate`]) rather than stopping at the first. The same
+    /// as [`DashboardState::load`].
+    pub fn from_json_unvalidated(bytes: &[u8]) -> Result<DashboardState, ValidationError> {
+        DashboardState::load(bytes)
+    }
+
+    /// The Python dashboard's test of a loaded document: every required key present, the
+    /// containers of the right JSON type.
+    fn check_structure(&self) -> Result<(), ValidationError> {
+        let missing: Vec<&str> = REQUIRED_KEYS
+            .iter()
+            .copied()
+            .filter(|key| {
+                let idx = DashboardState::FIELD_NAMES.iter().position(|name| name == key);
+                idx.is_some_and(|idx| matches!(self.wire.note(idx), Some(Note::Absent)))
+            })
+            .collect();
+        if !missing.is_empty() {
+            let message = format!("missing top-level key(s): {}", missing.join(", "));
+            return Err(ValidationError::Structure { message });
+        }
+        let containers = [
+            (FieldIndex::agents, "agents", "an object"),
+            (FieldIndex::events, "events", "an array"),
+            (FieldIndex::sessions, "sessions", "an array"),
+        ];
+        for (field, name, kind) in containers {
+            if let Some(note) = self.wire.note(field as usize) {
+                let found = match note {
+                    Note::Absent => "missing".to_owned(),
+                    Note::Verbatim(value) | Note::Unreadable(value) => json_kind(value).to_owned(),
+                };
+                let message = format!("{name} must be {kind}, found {found}");
+                return Err(ValidationError::Structure { message });
+            }
+        }
+        Ok(())
     }
 
     /// The `version` of a document, read without parsing the rest, so that a file from a
@@ -128,13 +201,12 @@ impl DashboardState {
 
     /// Compact JSON, the fastest to write and to read back.
     pub fn to_json(&self) -> Vec<u8> {
-        // Serializing plain data with string keys into memory cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        serde_json::to_vec(self).expect(SERIALIZE_CANNOT_FAIL)
     }
 
     /// Indented JSON for people and diffs.
     pub fn to_json_pretty(&self) -> Vec<u8> {
-        serde_json::to_vec_pretty(self).unwrap_or_default()
+        serde_json::to_vec_pretty(self).expect(SERIALIZE_CANNOT_FAIL)
     }
 
     /// Whether the file was written by a newer major format version, which this crate may
@@ -146,12 +218,17 @@ impl DashboardState {
     /// Sets the project name.
     pub fn set_project_name(&mut self, project_name: &str) {
         project_name.clone_into(&mut self.project_name);
+        self.wire.set(FieldIndex::project_name as usize);
     }
 
     /// Stamps the state as written at `now` (and created then, if it has no creation time).
     pub fn touch(&mut self, now: Timestamp) {
-        self.created_at.get_or_insert(now);
+        if self.created_at.is_none() {
+            self.created_at = Some(now);
+            self.wire.set(FieldIndex::created_at as usize);
+        }
         self.updated_at = Some(now);
+        self.wire.set(FieldIndex::updated_at as usize);
     }
 
     /// The format version of the file.
@@ -203,5 +280,54 @@ impl DashboardState {
     /// [`DashboardState::record_event`]).
     pub fn contains_event(&self, event_id: &str) -> bool {
         self.events.iter().any(|event| event.event_id() == event_id)
+    }
+}
+
+/// Why serialization is infallible: plain data with string keys, written into memory, and
+/// every number finite or kept as the JSON value it was read as. Were it ever to fail, a
+/// panic is the right answer: an empty or partial document must never reach a durable write.
+const SERIALIZE_CANNOT_FAIL: &str =
+    "serializing a DashboardState (string keys, in-memory writer) cannot fail";
+
+/// The JSON type of a value, for messages.
+pub(crate) fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+impl Lenient for BTreeMap<String, AgentProfile> {
+    fn from_value(value: serde_json::Value) -> Result<(Self, bool), serde_json::Value> {
+        let serde_json::Value::Object(map) = value else { return Err(value) };
+        let profiles = map
+            .into_iter()
+            .map(|(name, profile)| (name, AgentProfile::from_value_lenient(profile)))
+            .collect();
+        Ok((profiles, false))
+    }
+}
+
+impl Lenient for Vec<AgentEvent> {
+    fn from_value(value: serde_json::Value) -> Result<(Self, bool), serde_json::Value> {
+        let serde_json::Value::Array(items) = value else { return Err(value) };
+        Ok((items.into_iter().map(AgentEvent::from_value_lenient).collect(), false))
+    }
+}
+
+impl Lenient for Vec<SessionSummary> {
+    fn from_value(value: serde_json::Value) -> Result<(Self, bool), serde_json::Value> {
+        let serde_json::Value::Array(items) = value else { return Err(value) };
+        Ok((items.into_iter().map(SessionSummary::from_value_lenient).collect(), false))
+    }
+}
+
+impl From<FieldIndex> for usize {
+    fn from(field: FieldIndex) -> usize {
+        field as usize
     }
 }

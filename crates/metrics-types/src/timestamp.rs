@@ -33,9 +33,19 @@ pub struct Timestamp {
 /// How a timestamp was spelled, so it can be spelled the same way again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Style {
-    /// `None` means the UTC designator `Z`; otherwise the numeric offset in seconds.
-    offset_seconds: Option<i32>,
+    offset: OffsetStyle,
     fraction_digits: u8,
+}
+
+/// How the offset was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum OffsetStyle {
+    /// The UTC designator `Z`.
+    Zulu,
+    /// A numeric offset, in seconds.
+    Numeric(i32),
+    /// No offset at all, as Python's `datetime.now().isoformat()` writes: read as UTC.
+    Naive,
 }
 
 /// Why a text is not an RFC 3339 timestamp.
@@ -58,7 +68,7 @@ impl Timestamp {
         let micros = instant.as_microsecond();
         let instant = jiff::Timestamp::from_microsecond(micros).unwrap_or(instant);
         let fraction_digits = if micros.rem_euclid(1_000_000) == 0 { 0 } else { 6 };
-        Timestamp { instant, style: Style { offset_seconds: Some(0), fraction_digits } }
+        Timestamp { instant, style: Style { offset: OffsetStyle::Numeric(0), fraction_digits } }
     }
 
     /// A timestamp `seconds` after the Unix epoch (UTC), e.g. for fixtures.
@@ -98,26 +108,31 @@ impl std::str::FromStr for Timestamp {
     fn from_str(text: &str) -> Result<Timestamp, TimestampError> {
         let fail = |reason: String| TimestampError { text: text.to_owned(), reason };
         let pieces = Pieces::parse(text).map_err(|err| fail(err.to_string()))?;
-        let offset_seconds = match pieces.offset() {
-            Some(PiecesOffset::Zulu) => None,
-            Some(PiecesOffset::Numeric(numeric)) => Some(numeric.offset().seconds()),
-            _ => return Err(fail("it has no UTC offset".to_owned())),
+        let offset = match pieces.offset() {
+            Some(PiecesOffset::Zulu) => OffsetStyle::Zulu,
+            Some(PiecesOffset::Numeric(numeric)) => OffsetStyle::Numeric(numeric.offset().seconds()),
+            // Python's naive `isoformat()`; the dashboard means UTC by it.
+            None => OffsetStyle::Naive,
+            Some(_) => return Err(fail("it has an offset RFC 3339 does not allow".to_owned())),
         };
         if pieces.time_zone_annotation().is_some() {
             return Err(fail("time zone annotations are not RFC 3339".to_owned()));
         }
         let time = pieces.time().ok_or_else(|| fail("it has no time of day".to_owned()))?;
-        let offset = Offset::from_seconds(offset_seconds.unwrap_or(0))
-            .map_err(|err| fail(err.to_string()))?;
+        let offset_seconds = match offset {
+            OffsetStyle::Numeric(seconds) => seconds,
+            OffsetStyle::Zulu | OffsetStyle::Naive => 0,
+        };
+        let fixed = Offset::from_seconds(offset_seconds).map_err(|err| fail(err.to_string()))?;
         let instant = pieces
             .date()
             .to_datetime(time)
-            .to_zoned(TimeZone::fixed(offset))
+            .to_zoned(TimeZone::fixed(fixed))
             .map_err(|err| fail(err.to_string()))?
             .timestamp();
         Ok(Timestamp {
             instant,
-            style: Style { offset_seconds, fraction_digits: fraction_digits(text) },
+            style: Style { offset, fraction_digits: fraction_digits(text) },
         })
     }
 }
@@ -132,11 +147,14 @@ fn fraction_digits(text: &str) -> u8 {
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let printer = DateTimePrinter::new().precision(Some(self.style.fraction_digits));
-        let text = match self.style.offset_seconds {
-            None => printer.timestamp_to_string(&self.instant),
-            Some(seconds) => {
+        let text = match self.style.offset {
+            OffsetStyle::Zulu => printer.timestamp_to_string(&self.instant),
+            OffsetStyle::Numeric(seconds) => {
                 let offset = Offset::from_seconds(seconds).unwrap_or(Offset::UTC);
                 printer.timestamp_with_offset_to_string(&self.instant, offset)
+            }
+            OffsetStyle::Naive => {
+                printer.datetime_to_string(&TimeZone::UTC.to_datetime(self.instant))
             }
         };
         f.write_str(&text)
@@ -148,6 +166,19 @@ impl fmt::Debug for Timestamp {
         write!(f, "Timestamp({self})")
     }
 }
+
+impl Default for Timestamp {
+    /// The Unix epoch, standing in for a missing or unreadable timestamp in a file (validation
+    /// reports the field; the file keeps what it had).
+    fn default() -> Timestamp {
+        Timestamp {
+            instant: jiff::Timestamp::UNIX_EPOCH,
+            style: Style { offset: OffsetStyle::Numeric(0), fraction_digits: 0 },
+        }
+    }
+}
+
+lenient_via_serde!(Timestamp, Option<Timestamp>);
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

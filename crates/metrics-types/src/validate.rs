@@ -38,6 +38,26 @@ impl Report {
         }
     }
 
+    pub(crate) fn not_an_object(&mut self, prefix: Prefix<'_>, found: &serde_json::Value) {
+        let message = format!("is {}, not an object (kept as found)", crate::state::json_kind(found));
+        let path = prefix();
+        self.violations.push(Violation { path, message });
+    }
+
+    pub(crate) fn unreadable(&mut self, prefix: Prefix<'_>, field: &str, found: &serde_json::Value) {
+        let mut shown = found.to_string();
+        if shown.len() > 60 {
+            let cut = (0..=57).rev().find(|idx| shown.is_char_boundary(*idx)).unwrap_or(0);
+            shown.truncate(cut);
+            shown.push_str("...");
+        }
+        self.push(prefix, field, format!("cannot be read (found {shown}; kept as found)"));
+    }
+
+    pub(crate) fn missing(&mut self, prefix: Prefix<'_>, field: &str, message: &str) {
+        self.push(prefix, field, message.to_owned());
+    }
+
     fn non_empty(&mut self, prefix: Prefix<'_>, field: &str, value: &str) {
         if value.is_empty() {
             self.push(prefix, field, "must not be empty".to_owned());
@@ -45,7 +65,7 @@ impl Report {
     }
 }
 
-fn join(prefix: &str, field: &str) -> String {
+pub(crate) fn join(prefix: &str, field: &str) -> String {
     if prefix.is_empty() { field.to_owned() } else { format!("{prefix}.{field}") }
 }
 
@@ -74,6 +94,7 @@ pub(crate) fn agent_path(name: &str) -> String {
 
 pub(crate) fn state(report: &mut Report, state: &DashboardState, limits: &Limits) {
     let root: Prefix<'_> = &String::new;
+    state.wire_findings(report, root);
     if state.version == 0 {
         report.push(root, "version", "must be at least 1".to_owned());
     }
@@ -129,6 +150,11 @@ pub(crate) fn state(report: &mut Report, state: &DashboardState, limits: &Limits
 }
 
 pub(crate) fn event(report: &mut Report, event: &AgentEvent, prefix: Prefix<'_>) {
+    use crate::event::FieldIndex;
+    event.wire_findings(report, prefix);
+    if event.wire.opaque().is_some() {
+        return;
+    }
     report.non_empty(prefix, "event_id", &event.event_id);
     report.non_empty(prefix, "agent_name", &event.agent_name);
     if let Some(input) = event.input_tokens {
@@ -139,6 +165,7 @@ pub(crate) fn event(report: &mut Report, event: &AgentEvent, prefix: Prefix<'_>)
     }
     report.count(prefix, "total_tokens", event.total_tokens);
     if let (Some(input), Some(output)) = (event.input_tokens, event.output_tokens)
+        && event.is_read(FieldIndex::total_tokens)
         && input.checked_add(output) != Some(event.total_tokens)
     {
         let message = format!(
@@ -149,18 +176,29 @@ pub(crate) fn event(report: &mut Report, event: &AgentEvent, prefix: Prefix<'_>)
     }
     report.amount(prefix, "estimated_cost_usd", event.estimated_cost_usd);
     report.amount(prefix, "duration_seconds", event.duration_seconds);
-    if event.ended_at.instant() < event.started_at.instant() {
+    if event.is_read(FieldIndex::started_at)
+        && event.is_read(FieldIndex::ended_at)
+        && event.ended_at.instant() < event.started_at.instant()
+    {
         let message = format!("{} is before started_at {}", event.ended_at, event.started_at);
         report.push(prefix, "ended_at", message);
     }
 }
 
 pub(crate) fn session(report: &mut Report, session: &SessionSummary, prefix: Prefix<'_>) {
+    use crate::session::FieldIndex;
+    session.wire_findings(report, prefix);
+    if session.wire.opaque().is_some() {
+        return;
+    }
     report.non_empty(prefix, "session_id", &session.session_id);
     report.count(prefix, "session_number", session.session_number);
     report.count(prefix, "total_tokens", session.total_tokens);
     report.amount(prefix, "total_cost_usd", session.total_cost_usd);
-    if session.ended_at.instant() < session.started_at.instant() {
+    if session.is_read(FieldIndex::started_at)
+        && session.is_read(FieldIndex::ended_at)
+        && session.ended_at.instant() < session.started_at.instant()
+    {
         let message = format!("{} is before started_at {}", session.ended_at, session.started_at);
         report.push(prefix, "ended_at", message);
     }
@@ -169,6 +207,10 @@ pub(crate) fn session(report: &mut Report, session: &SessionSummary, prefix: Pre
 fn profile_rules(report: &mut Report, name: &str, profile: &AgentProfile) {
     let prefix = || agent_path(name);
     let prefix: Prefix<'_> = &prefix;
+    profile.wire_findings(report, prefix);
+    if profile.wire.opaque().is_some() {
+        return;
+    }
     if profile.agent_name != name {
         let message = format!("is {:?} but the profile is keyed {name:?}", profile.agent_name);
         report.push(prefix, "agent_name", message);

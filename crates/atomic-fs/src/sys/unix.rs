@@ -124,6 +124,23 @@ pub(crate) fn try_lock_exclusive(fd: &OwnedFd) -> io::Result<bool> {
     }
 }
 
+/// `flock(LOCK_EX)`, blocking in the kernel's queue until the lock is granted.
+pub(crate) fn lock_exclusive(fd: &OwnedFd) -> io::Result<()> {
+    retry_on_interrupt(|| rustix::fs::flock(fd, FlockOperation::LockExclusive))?;
+    Ok(())
+}
+
+/// Opens an existing lock file without creating it (read-only is enough for `flock`), for a
+/// look at the lock that must not write anything; `None` when there is no lock file.
+pub(crate) fn open_existing_lock_file(path: &Path) -> io::Result<Option<OwnedFd>> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    match retry_on_interrupt(|| rustix::fs::open(path, flags, Mode::empty())) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(Errno::NOENT) => Ok(None),
+        Err(errno) => Err(errno.into()),
+    }
+}
+
 /// `flock(LOCK_UN)`. Closing the descriptor would release it too; unlocking first makes the
 /// release independent of any duplicate of the descriptor.
 pub(crate) fn unlock(fd: &OwnedFd) -> io::Result<()> {

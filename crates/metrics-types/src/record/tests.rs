@@ -41,7 +41,7 @@ fn check_streak(statuses: &[EventStatus], expect: (u64, u64, u64)) {
     let mut state = DashboardState::new("t");
     for (idx, status) in statuses.iter().enumerate() {
         let _ =
-            state.record_event(event(&format!("e{idx}"), "a", status.clone()), &Limits::DEFAULT);
+            state.record_event(event(&format!("e{idx}"), "a", status.clone()), &Limits::DEFAULT).unwrap();
     }
     let profile = &state.agents()["a"];
     assert_eq!((profile.xp(), profile.current_streak(), profile.best_streak()), expect);
@@ -61,8 +61,8 @@ fn xp_is_ten_per_success_plus_the_streak() {
 #[test]
 fn roll_up_counts_totals_and_averages() {
     let mut state = DashboardState::new("t");
-    let _ = state.record_event(event("e1", "a", EventStatus::Success), &Limits::DEFAULT);
-    let _ = state.record_event(event("e2", "a", EventStatus::Error), &Limits::DEFAULT);
+    let _ = state.record_event(event("e1", "a", EventStatus::Success), &Limits::DEFAULT).unwrap();
+    let _ = state.record_event(event("e2", "a", EventStatus::Error), &Limits::DEFAULT).unwrap();
     let profile = &state.agents()["a"];
     assert_eq!(profile.total_invocations(), 2);
     assert_eq!(profile.successful_invocations(), 1);
@@ -84,11 +84,11 @@ fn duplicate_event_changes_nothing() {
     let mut state = DashboardState::new("t");
     let first = event("e1", "a", EventStatus::Success);
     assert_eq!(
-        state.record_event(first.clone(), &Limits::DEFAULT),
+        state.record_event(first.clone(), &Limits::DEFAULT).unwrap(),
         RecordOutcome::Recorded { evicted: 0 }
     );
     let before = state.clone();
-    assert_eq!(state.record_event(first, &Limits::DEFAULT), RecordOutcome::Duplicate);
+    assert_eq!(state.record_event(first, &Limits::DEFAULT).unwrap(), RecordOutcome::Duplicate);
     assert_eq!(state, before);
 }
 
@@ -96,11 +96,11 @@ fn duplicate_event_changes_nothing() {
 fn an_evicted_id_still_in_recent_events_is_a_duplicate() {
     let limits = Limits { max_events: 1, max_sessions: 1 };
     let mut state = DashboardState::new("t");
-    let _ = state.record_event(event("e1", "a", EventStatus::Success), &limits);
-    let _ = state.record_event(event("e2", "a", EventStatus::Success), &limits);
+    let _ = state.record_event(event("e1", "a", EventStatus::Success), &limits).unwrap();
+    let _ = state.record_event(event("e2", "a", EventStatus::Success), &limits).unwrap();
     assert!(!state.contains_event("e1"));
     assert_eq!(
-        state.record_event(event("e1", "a", EventStatus::Success), &limits),
+        state.record_event(event("e1", "a", EventStatus::Success), &limits).unwrap(),
         RecordOutcome::Duplicate
     );
 }
@@ -112,7 +112,7 @@ fn eviction_is_fifo_and_keeps_lifetime_totals() {
     let mut evicted = 0;
     for idx in 0..5 {
         if let RecordOutcome::Recorded { evicted: n } =
-            state.record_event(event(&format!("e{idx}"), "a", EventStatus::Success), &limits)
+            state.record_event(event(&format!("e{idx}"), "a", EventStatus::Success), &limits).unwrap()
         {
             evicted += n;
         }
@@ -130,9 +130,9 @@ fn sessions_are_counted_and_evicted() {
     let limits = Limits { max_events: 3, max_sessions: 2 };
     let mut state = DashboardState::new("t");
     for id in ["s1", "s2", "s3"] {
-        let _ = state.record_session(session(id), &limits);
+        let _ = state.record_session(session(id), &limits).unwrap();
     }
-    assert_eq!(state.record_session(session("s3"), &limits), RecordOutcome::Duplicate);
+    assert_eq!(state.record_session(session("s3"), &limits).unwrap(), RecordOutcome::Duplicate);
     let ids: Vec<&str> = state.sessions().iter().map(SessionSummary::session_id).collect();
     assert_eq!(ids, ["s2", "s3"]);
     assert_eq!(state.total_sessions(), 3);
@@ -174,6 +174,6 @@ fn batch_reports_each_kind_of_outcome() {
     let limits = Limits { max_events: 2, max_sessions: 2 };
     let mut state = DashboardState::new("t");
     let batch = ["x", "y", "x", "z"].map(|id| event(id, "a", EventStatus::Success)).to_vec();
-    let outcome = state.record_events(batch, &limits);
+    let outcome = state.record_events(batch, &limits).unwrap();
     assert_eq!((outcome.recorded, outcome.duplicates, outcome.evicted), (3, 1, 1));
 }

@@ -32,9 +32,18 @@ fn offsets_denote_the_same_instant() {
 }
 
 #[test]
-fn rejects_text_without_offset_or_time() {
-    check_err("2026-02-14T17:00:00", "no UTC offset");
-    check_err("2026-02-14", "no UTC offset");
+fn naive_python_timestamps_are_utc_and_print_back_naive() {
+    // Python's `datetime.now().isoformat()` has no offset; the dashboard means UTC by it.
+    check("2026-02-14T17:00:00", "2026-02-14T17:00:00");
+    check("2026-02-14T17:00:00.123456", "2026-02-14T17:00:00.123456");
+    let naive: Timestamp = "2026-02-14T17:00:00".parse().unwrap();
+    let utc: Timestamp = "2026-02-14T17:00:00Z".parse().unwrap();
+    assert_eq!(naive.instant(), utc.instant());
+}
+
+#[test]
+fn rejects_text_without_a_time() {
+    check_err("2026-02-14", "no time of day");
     check_err("yesterday", "invalid timestamp");
     check_err("", "invalid timestamp");
 }

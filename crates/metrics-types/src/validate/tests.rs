@@ -161,23 +161,22 @@ fn derived_display_fields_are_accepted_as_written() {
     );
 }
 
-fn malformed_path(bytes: &[u8]) -> String {
-    match DashboardState::from_json(bytes, &Limits::DEFAULT) {
-        Err(ValidationError::Malformed { path, .. }) => path,
-        other => panic!("expected a malformed error, got {other:?}"),
-    }
-}
-
 #[test]
-fn shape_errors_name_their_path() {
-    let mut doc: Value = serde_json::from_slice(SAMPLE).unwrap();
-    doc["events"][3]["total_tokens"] = json!("many");
-    assert_eq!(malformed_path(&serde_json::to_vec(&doc).unwrap()), "events[3].total_tokens");
-    doc["events"][3]["total_tokens"] = json!(3300);
-    doc["sessions"][1]["started_at"] = json!("last tuesday");
-    assert_eq!(malformed_path(&serde_json::to_vec(&doc).unwrap()), "sessions[1].started_at");
-    doc["sessions"][1]["started_at"] = json!(null);
-    assert_eq!(malformed_path(&serde_json::to_vec(&doc).unwrap()), "sessions[1]");
+fn unreadable_values_are_findings_at_their_path() {
+    check_default(
+        |doc| {
+            doc["events"][3]["total_tokens"] = json!("many");
+            doc["sessions"][1]["started_at"] = json!("last tuesday");
+            doc["events"][0]["ended_at"] = json!(null);
+            doc["agents"]["github"] = json!(5);
+        },
+        &[
+            "agents.github: is a number, not an object (kept as found)",
+            "events[0].ended_at: is null",
+            r#"events[3].total_tokens: cannot be read (found "many"; kept as found)"#,
+            r#"sessions[1].started_at: cannot be read (found "last tuesday"; kept as found)"#,
+        ],
+    );
 }
 
 #[test]
@@ -202,13 +201,18 @@ fn garbage_never_panics() {
 }
 
 #[test]
-fn null_fields_take_defaults() {
+fn null_fields_take_defaults_but_containers_must_be_there() {
+    let all_keys = r#""version":1,"project_name":null,"created_at":null,"updated_at":null,
+        "total_sessions":0,"total_tokens":0,"total_cost_usd":0,"total_duration_seconds":0"#;
     let state = DashboardState::from_json(
-        br#"{"version":1,"project_name":null,"agents":null,"events":null,"sessions":[]}"#,
+        format!(r#"{{{all_keys},"agents":{{}},"events":[],"sessions":[]}}"#).as_bytes(),
         &Limits::DEFAULT,
     )
     .unwrap();
     assert_eq!(state.project_name(), "");
+    let agents_null = format!(r#"{{{all_keys},"agents":null,"events":[],"sessions":[]}}"#);
+    let err = DashboardState::load(agents_null.as_bytes()).unwrap_err().to_string();
+    assert_eq!(err, "not an agent-metrics document: agents must be an object, found null");
 }
 
 #[test]

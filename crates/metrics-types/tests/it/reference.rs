@@ -55,14 +55,34 @@ fn sample_round_trips_exactly() {
 }
 
 #[test]
-fn minimal_loads_with_defaults_and_loses_nothing() {
-    let (state, _, written) = check_round_trip(MINIMAL);
+fn minimal_lacks_top_level_keys_so_it_is_damaged_as_python_says() {
+    // The Python dashboard's load() rejects a file without every top-level key (it then
+    // tries the backup); we agree exactly, so the two tools never disagree about damage.
+    let err = DashboardState::load(MINIMAL).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "not an agent-metrics document: missing top-level key(s): created_at, updated_at, \
+         total_sessions, total_tokens, total_cost_usd, total_duration_seconds"
+    );
+    // With the keys it lacks, what it has loads and round-trips.
+    let mut doc: Value = serde_json::from_slice(MINIMAL).unwrap();
+    for key in ["created_at", "updated_at"] {
+        doc[key] = Value::Null;
+    }
+    for key in ["total_sessions", "total_tokens"] {
+        doc[key] = 0.into();
+    }
+    for key in ["total_cost_usd", "total_duration_seconds"] {
+        doc[key] = 0.0.into();
+    }
+    let (state, _, written) = check_round_trip(&serde_json::to_vec(&doc).unwrap());
     let profile = &state.agents()["test"];
     assert_eq!(profile.agent_name(), "test", "a profile without agent_name takes its key");
     assert_eq!(profile.xp(), 500);
     assert_eq!(profile.level(), 1, "derived fields are kept as written");
     assert_eq!(state.created_at(), None);
-    assert!(written.get("created_at").is_none(), "absent timestamps stay absent");
+    assert!(written["created_at"].is_null(), "a null timestamp stays null");
+    assert!(written["agents"]["test"].get("last_active").is_none(), "absent stays absent");
 }
 
 #[test]

@@ -107,7 +107,7 @@ fn build(steps: &[Step], limits: &Limits) -> (DashboardState, BTreeMap<String, S
                     event.total_tokens(),
                 );
                 if let metrics_types::RecordOutcome::Recorded { .. } =
-                    state.record_event(event, limits)
+                    state.record_event(event, limits).unwrap()
                 {
                     let sum = sums.entry(agent).or_default();
                     sum.invocations += 1;
@@ -116,7 +116,7 @@ fn build(steps: &[Step], limits: &Limits) -> (DashboardState, BTreeMap<String, S
                 }
             }
             Step::Session(input) => {
-                let _ = state.record_session(SessionSummary::new(input.clone()).unwrap(), limits);
+                let _ = state.record_session(SessionSummary::new(input.clone()).unwrap(), limits).unwrap();
             }
         }
     }

@@ -21,7 +21,7 @@ fn canonical_state() -> DashboardState {
         ..NewAgentEvent::new("evt-1", "coding", EventStatus::Success, start)
     })
     .unwrap();
-    let _ = state.record_event(event, &Limits::DEFAULT);
+    let _ = state.record_event(event, &Limits::DEFAULT).unwrap();
     let session = SessionSummary::new(NewSessionSummary {
         session_id: "sess-1".to_owned(),
         session_number: 1,
@@ -35,7 +35,7 @@ fn canonical_state() -> DashboardState {
         tickets_worked: vec!["AI-1".to_owned()],
     })
     .unwrap();
-    let _ = state.record_session(session, &Limits::DEFAULT);
+    let _ = state.record_session(session, &Limits::DEFAULT).unwrap();
     state
 }
 
