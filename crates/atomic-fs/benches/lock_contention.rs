@@ -151,8 +151,8 @@ fn spawn_self(role: &str, mode: &str, dir: &Path) -> Child {
 /// seconds, longest run.
 #[expect(clippy::disallowed_methods, reason = "the start and stop signals are scratch files")]
 fn run(mode: &str, busy_loops: usize) -> (f64, f64, f64, f64, f64, usize) {
-    let dir = tempfile::tempdir_in(std::env::var_os("BENCH_DIR").unwrap_or_else(|| ".".into()))
-        .unwrap();
+    let dir =
+        tempfile::tempdir_in(std::env::var_os("BENCH_DIR").unwrap_or_else(|| ".".into())).unwrap();
     let mut spinners: Vec<Child> =
         (0..busy_loops).map(|_| spawn_self("busy", mode, dir.path())).collect();
     let children: Vec<Child> =

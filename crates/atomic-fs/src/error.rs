@@ -80,9 +80,24 @@ pub enum Error {
         /// How long the caller waited.
         waited: Duration,
     },
+    /// The lock file was deleted or replaced while held, so the lock no longer excludes other
+    /// writers; a [`crate::replace_locked`] was abandoned before its commit and changed
+    /// nothing. Take the lock again and start over.
+    #[error("the lock file {} was deleted or replaced while held; nothing was written", .path.display())]
+    LockLost {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// A directory stands where a file should be.
     #[error("{} is a directory, not a file", .path.display())]
     IsDirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Something that is not a regular file (a FIFO, a socket, a device) stands where a file
+    /// should be; it is refused before anything could block on it.
+    #[error("{} is not a regular file (a FIFO, socket or device?); refusing to read or replace it", .path.display())]
+    NotRegularFile {
         /// The path.
         path: PathBuf,
     },

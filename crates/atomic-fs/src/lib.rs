@@ -59,9 +59,10 @@ pub use crate::error::{Error, Op};
 pub use crate::lock::FileLock;
 pub use crate::read::{Contents, FileIdentity, identity, read};
 pub use crate::replace::{
-    Backup, Durability, ReplaceConfig, Replaced, backup_path, move_aside, replace, set_aside,
+    Backup, Durability, ReplaceConfig, Replaced, backup_path, move_aside, replace, replace_locked,
+    set_aside,
 };
-pub use crate::temp::remove_stale_temps;
+pub use crate::temp::{remove_foreign_temps, remove_stale_temps};
 
 /// The directory holding `path` (`.` for a bare file name).
 fn directory_of(path: &Path) -> PathBuf {

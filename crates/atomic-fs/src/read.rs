@@ -29,12 +29,15 @@ impl FileIdentity {
 }
 
 /// A file's bytes and the identity of the generation they came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Contents {
     /// The whole file.
     pub bytes: Vec<u8>,
     /// The generation read.
     pub identity: FileIdentity,
+    /// The file, still open: while it is held, its inode cannot be given to another file, so
+    /// an equal identity later proves the path still names this generation.
+    pub file: File,
 }
 
 /// Reads the whole file at `path`, refusing more than `max_len` bytes. `Ok(None)` when nothing
@@ -42,7 +45,9 @@ pub struct Contents {
 ///
 /// No lock is needed: [`crate::replace`] swaps whole files by rename, and an open descriptor
 /// keeps reading the generation it opened. A symbolic link is refused ([`Error::Symlink`]),
-/// as is a directory ([`Error::IsDirectory`]) and a file over the limit
+/// as is a directory ([`Error::IsDirectory`]), anything else that is not a regular file
+/// (a FIFO, a socket, a device: [`Error::NotRegularFile`], found without blocking: the open
+/// is non-blocking) and a file over the limit
 /// ([`Error::TooLarge`], checked before reading and again while reading).
 pub fn read(path: &Path, max_len: u64) -> Result<Option<Contents>, Error> {
     crate::sys::with_file_system(|fs| read_with(fs, path, max_len))
@@ -75,6 +80,9 @@ pub(crate) fn read_with(
     if metadata.is_dir() {
         return Err(Error::IsDirectory { path: path.to_owned() });
     }
+    if !metadata.is_file() {
+        return Err(Error::NotRegularFile { path: path.to_owned() });
+    }
     if metadata.len() > max_len {
         return Err(Error::TooLarge {
             path: path.to_owned(),
@@ -92,7 +100,7 @@ pub(crate) fn read_with(
         });
     }
     let identity = identity_of_file(&file).context(Op::Read, path)?;
-    Ok(Some(Contents { bytes, identity }))
+    Ok(Some(Contents { bytes, identity, file }))
 }
 
 pub(crate) fn identity_of_file(file: &File) -> io::Result<FileIdentity> {

@@ -117,14 +117,42 @@ pub fn backup_path(target: &Path) -> PathBuf {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn replace(target: &Path, bytes: &[u8], config: &ReplaceConfig) -> Result<Replaced, Error> {
-    crate::sys::with_file_system(|fs| replace_with(fs, target, bytes, config))
+    crate::sys::with_file_system(|fs| replace_checked(fs, target, bytes, config, None))
 }
 
+/// [`replace`] by a writer holding `lock`, which checks, right before the commit (step 5),
+/// that the lock file is still the file at its path
+/// ([`FileLock::is_still_at_path`](crate::FileLock::is_still_at_path)). If someone deleted or
+/// replaced it, another writer may have locked the new file and be writing too: the replace
+/// is abandoned like a failed commit (backup rolled back, temporary files removed, target
+/// untouched) with [`Error::LockLost`], and the caller starts again under a fresh lock. The
+/// check narrows the window in which a deleted lock file can let two writers commit to the
+/// two system calls between it and the rename.
+pub fn replace_locked(
+    target: &Path,
+    bytes: &[u8],
+    config: &ReplaceConfig,
+    lock: &crate::FileLock,
+) -> Result<Replaced, Error> {
+    crate::sys::with_file_system(|fs| replace_checked(fs, target, bytes, config, Some(lock)))
+}
+
+#[cfg(test)]
 pub(crate) fn replace_with(
     fs: &dyn FileSystem,
     target: &Path,
     bytes: &[u8],
     config: &ReplaceConfig,
+) -> Result<Replaced, Error> {
+    replace_checked(fs, target, bytes, config, None)
+}
+
+fn replace_checked(
+    fs: &dyn FileSystem,
+    target: &Path,
+    bytes: &[u8],
+    config: &ReplaceConfig,
+    lock: Option<&crate::FileLock>,
 ) -> Result<Replaced, Error> {
     let existing = inspect_target(fs, target)?;
     let mode = existing.map_or(0o600, |inspection| inspection.mode);
@@ -151,6 +179,17 @@ pub(crate) fn replace_with(
         _ => (None, false),
     };
 
+    if let Some(lock) = lock {
+        let still_held = lock.is_still_at_path();
+        if !matches!(still_held, Ok(true)) {
+            if let Some(rotation) = rotation {
+                rotation.roll_back();
+            }
+            return Err(still_held
+                .err()
+                .unwrap_or(Error::LockLost { path: lock.path().to_owned() }));
+        }
+    }
     let committed = injected("atomic-fs::rename").and_then(|()| fs.rename(temp.path(), target));
     if let Err(source) = committed {
         if let Some(rotation) = rotation {
@@ -179,10 +218,7 @@ fn inspect_target(fs: &dyn FileSystem, target: &Path) -> Result<Option<Inspectio
         None | Some(FileKind::File) => Ok(existing),
         Some(FileKind::Directory) => Err(Error::IsDirectory { path: target.to_owned() }),
         Some(FileKind::Symlink) => Err(Error::Symlink { path: target.to_owned() }),
-        Some(FileKind::Other) => {
-            let source = std::io::Error::other("not a regular file");
-            Err(Error::Io { op: Op::Inspect, path: target.to_owned(), source })
-        }
+        Some(FileKind::Other) => Err(Error::NotRegularFile { path: target.to_owned() }),
     }
 }
 

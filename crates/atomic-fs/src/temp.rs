@@ -60,6 +60,37 @@ pub fn remove_stale_temps(lock: &FileLock, target: &Path) -> Result<usize, Error
     crate::sys::with_file_system(|fs| remove_stale_temps_with(fs, target))
 }
 
+/// Removes the temporary files another program that shares the lock leaves beside `target`
+/// when it dies mid-write: names in the target's directory that start with `prefix` and end
+/// with `suffix` (for Python's `tempfile.mkstemp(prefix=..., suffix=...)`). Requires the
+/// lock, which that program takes too: while it is held, every such file is stale. Returns
+/// how many were removed.
+pub fn remove_foreign_temps(
+    lock: &FileLock,
+    target: &Path,
+    prefix: &str,
+    suffix: &str,
+) -> Result<usize, Error> {
+    let _ = lock;
+    crate::sys::with_file_system(|fs| {
+        let dir = directory_of(target);
+        let mut removed = 0;
+        for entry in fs.list_dir(&dir).context(Op::ListDir, &dir)? {
+            let Some(name) = entry.to_str() else { continue };
+            if !(name.starts_with(prefix) && name.ends_with(suffix)) || prefix.is_empty() {
+                continue;
+            }
+            let path = dir.join(name);
+            match fs.remove(&path) {
+                Ok(()) => removed += 1,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(err).context(Op::Remove, &path),
+            }
+        }
+        Ok(removed)
+    })
+}
+
 pub(crate) fn remove_stale_temps_with(fs: &dyn FileSystem, target: &Path) -> Result<usize, Error> {
     let dir = directory_of(target);
     let name = target.file_name().unwrap_or_default().to_string_lossy();

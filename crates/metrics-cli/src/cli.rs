@@ -108,8 +108,18 @@ pub(crate) enum Command {
         #[command(flatten)]
         output: JsonFlag,
     },
-    /// Restore the store from its backup, keeping the current file aside
+    /// Restore the store from its backup (or --from a file), keeping the current file aside
+    ///
+    /// On a store that loads, restoring the backup would discard the latest write: it is
+    /// refused (exit 2, saying what would be discarded) unless --force.
     Recover {
+        /// Restore even though the current file loads (it is kept aside as NAME.replaced-*)
+        #[arg(long)]
+        force: bool,
+        /// Restore this file instead of the backup (e.g. a NAME.corrupt-* kept aside); it
+        /// must load under the same rules as the store
+        #[arg(long, value_name = "FILE")]
+        from: Option<std::path::PathBuf>,
         #[command(flatten)]
         output: JsonFlag,
     },

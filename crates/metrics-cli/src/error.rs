@@ -51,8 +51,13 @@ impl CliError {
                 StoreError::NewerFormat { .. }
                 | StoreError::Invalid { .. }
                 | StoreError::Rejected { .. }
+                | StoreError::Unreadable { .. }
+                | StoreError::TooLarge { .. }
                 | StoreError::NoUsableBackup { .. } => ExitClass::InvalidData,
-                StoreError::AlreadyExists { .. } | StoreError::Config { .. } => ExitClass::Usage,
+                StoreError::AlreadyExists { .. }
+                | StoreError::Config { .. }
+                | StoreError::RestoreWouldDiscard { .. } => ExitClass::Usage,
+                StoreError::EmptyWrite { .. } => ExitClass::Internal,
             },
             CliError::NoStore { .. } => ExitClass::NoStore,
             CliError::UnknownAgent { .. } | CliError::Usage { .. } => ExitClass::Usage,

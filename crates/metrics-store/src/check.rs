@@ -43,17 +43,19 @@ pub enum Verdict {
         /// The file's version.
         found: u64,
     },
-    /// The file could not be read (permissions, a directory, too large).
+    /// The file could not be read (permissions, a directory, a FIFO).
     Unreadable {
         /// Why.
         message: String,
     },
-    /// Not a dashboard document (empty, truncated, wrong shape).
+    /// Damaged, as the Python dashboard would say: not JSON (empty, truncated), not UTF-8,
+    /// over the size limit, or missing a top-level key. A write keeps it aside.
     Malformed {
         /// Where parsing stopped and why.
         message: String,
     },
-    /// A dashboard document that states impossible things.
+    /// The file loads and is used, but states things that cannot be true or holds values
+    /// that cannot be read: findings. They are never damage: nothing is set aside for them.
     Invalid {
         /// Every violation, with its path.
         violations: Vec<Violation>,
@@ -90,9 +92,13 @@ impl MetricsStore {
         let bytes = match atomic_fs::read(path, self.config.max_file_size) {
             Ok(Some(contents)) => contents.bytes,
             Ok(None) => return Verdict::Missing,
+            Err(atomic_fs::Error::TooLarge { size, limit, .. }) => {
+                let message = format!("the file is {size} bytes, more than the limit of {limit}");
+                return Verdict::Malformed { message };
+            }
             Err(err) => return Verdict::Unreadable { message: err.to_string() },
         };
-        let state = match DashboardState::from_json_unvalidated(&bytes) {
+        let state = match DashboardState::load(&bytes) {
             Ok(state) => state,
             Err(err) => {
                 return match DashboardState::peek_version(&bytes) {
@@ -101,17 +107,17 @@ impl MetricsStore {
                 };
             }
         };
+        if state.is_from_newer_format() {
+            return Verdict::NewerFormat { found: state.version() };
+        }
         match state.validate(&self.config.limits) {
-            Ok(()) if state.is_from_newer_format() => {
-                Verdict::NewerFormat { found: state.version() }
-            }
             Ok(()) => Verdict::Sound {
                 events: state.events().len(),
                 sessions: state.sessions().len(),
                 agents: state.agents().len(),
             },
             Err(ValidationError::Invalid { violations }) => Verdict::Invalid { violations },
-            Err(err @ ValidationError::Malformed { .. }) => {
+            Err(err @ (ValidationError::Malformed { .. } | ValidationError::Structure { .. })) => {
                 Verdict::Malformed { message: err.to_string() }
             }
         }

@@ -11,7 +11,8 @@ use crate::{MetricsStore, StoreError};
 pub const DEFAULT_FILE_NAME: &str = ".agent_metrics.json";
 /// How long an update waits for the lock unless told otherwise.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
-/// Files larger than this are refused rather than read into memory (64 MiB).
+/// Files larger than this are refused rather than read into memory (64 MiB); writes stop at
+/// half of it.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 
 /// Whether writes are flushed to disk before an update returns.
@@ -79,15 +80,20 @@ impl StoreBuilder {
         self
     }
 
-    /// The largest file the store will read (default 64 MiB).
+    /// The largest file the store will read (default 64 MiB); a write that would produce
+    /// more than half of it is refused.
     pub fn max_file_size(mut self, bytes: u64) -> StoreBuilder {
         self.config.max_file_size = bytes;
         self
     }
 
-    /// Opens the handle. Touches no file: nothing is created or rewritten until the first
-    /// update.
-    pub fn open(self) -> Result<MetricsStore, StoreError> {
+    /// Opens the handle. Creates and rewrites nothing until the first update.
+    ///
+    /// A symbolic link at the path is resolved here, once: the handle works on the file it
+    /// points to, so the lock, backup and temporary files live beside the real file and the
+    /// link stays a link (dotfiles setups keep their link).
+    pub fn open(mut self) -> Result<MetricsStore, StoreError> {
+        self.path = resolve_links(&self.path)?;
         let Limits { max_events, max_sessions } = self.config.limits;
         if max_events == 0 || max_sessions == 0 {
             let message = format!(
@@ -103,9 +109,56 @@ impl StoreBuilder {
     }
 }
 
+impl Config {
+    /// The largest file a write may produce: half the read limit. The Python dashboard
+    /// rewrites the file indented (`json.dump(indent=2)`), which makes it larger, and its
+    /// rewrite must still load here.
+    pub(crate) fn write_limit(&self) -> u64 {
+        self.max_file_size / 2
+    }
+}
+
+/// The lock file of a store file: `X.lock` for `X.json` (so `.agent_metrics.json` locks
+/// `.agent_metrics.lock`, the Python dashboard's `MetricsStore.LOCK_FILE`), `NAME.lock`
+/// for any other name.
+pub(crate) fn lock_path(path: &Path) -> PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    match name.strip_suffix(".json") {
+        Some(stem) if !stem.is_empty() => path.with_file_name(format!("{stem}.lock")),
+        _ => sibling(path, ".lock"),
+    }
+}
+
 /// `PATH` with `suffix` appended to its file name: `data.json` → `data.json.lock`.
 pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(suffix);
     path.with_file_name(name)
+}
+
+/// Follows symbolic links at `path` (the final component only, as often as it takes), so the
+/// store works on the real file; a path that is not a link comes back unchanged.
+fn resolve_links(path: &Path) -> Result<PathBuf, StoreError> {
+    let mut resolved = path.to_owned();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&resolved) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                let target = std::fs::read_link(&resolved).map_err(|source| StoreError::Io {
+                    path: path.to_owned(),
+                    source: atomic_fs::Error::Io {
+                        op: atomic_fs::Op::Inspect,
+                        path: resolved.clone(),
+                        source,
+                    },
+                })?;
+                resolved = match resolved.parent() {
+                    Some(parent) => parent.join(target),
+                    None => target,
+                };
+            }
+            _ => return Ok(resolved),
+        }
+    }
+    let message = format!("{} is a chain of more than 40 symbolic links", path.display());
+    Err(StoreError::Config { message })
 }

@@ -75,6 +75,43 @@ pub enum StoreError {
         /// Why it cannot be used.
         problem: String,
     },
+    /// The metrics file cannot be read and neither can its backup; a read changes nothing
+    /// (run `agent-metrics recover --from` with a file kept aside, or a write starts afresh
+    /// keeping both aside).
+    #[error("metrics store {} cannot be read ({problem}) and neither can its backup ({backup_problem}); nothing was changed", .path.display())]
+    Unreadable {
+        /// The metrics file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+        /// What is wrong with its backup.
+        backup_problem: String,
+    },
+    /// The write would make the file larger than a reader accepts; nothing was written.
+    #[error("refusing to write {}: it would be {size} bytes, more than the write limit of {limit} (half the read limit, so the Python dashboard's indented rewrite stays readable)", .path.display())]
+    TooLarge {
+        /// The metrics file.
+        path: PathBuf,
+        /// The size the write would have.
+        size: u64,
+        /// The write limit.
+        limit: u64,
+    },
+    /// Serialization produced no bytes; nothing was written (this is a bug).
+    #[error("refusing to write an empty {}: serialization produced nothing", .path.display())]
+    EmptyWrite {
+        /// The metrics file.
+        path: PathBuf,
+    },
+    /// A restore from the backup would discard the latest write of a file that loads; it
+    /// needs `force`. Nothing was changed.
+    #[error("{} loads fine; restoring its backup would discard {discarded} (the file would be kept aside; use --force to do it anyway)", .path.display())]
+    RestoreWouldDiscard {
+        /// The metrics file.
+        path: PathBuf,
+        /// What would be discarded, in words.
+        discarded: String,
+    },
     /// The builder's settings are unusable.
     #[error("invalid store configuration: {message}")]
     Config {

@@ -57,6 +57,6 @@ pub use crate::config::{
     DEFAULT_FILE_NAME, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, Durability, StoreBuilder,
 };
 pub use crate::error::StoreError;
-pub use crate::recover::{Recovery, RecoveryAction};
+pub use crate::recover::{Recovery, RecoveryAction, RestoreFrom};
 pub use crate::stats::StoreStats;
-pub use crate::store::{Loaded, MetricsStore, TimedStore};
+pub use crate::store::{Fallback, Loaded, MetricsStore, TimedStore};

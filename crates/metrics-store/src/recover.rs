@@ -7,15 +7,21 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use atomic_fs::{Backup, FileIdentity, ReplaceConfig};
-use metrics_types::{DashboardState, FORMAT_VERSION, Limits, ValidationError};
+use atomic_fs::{Backup, FileIdentity};
+use metrics_types::{DashboardState, FORMAT_VERSION, ValidationError};
 
 use crate::store::Writer;
 use crate::{MetricsStore, StoreError};
 
-/// Validation on load accepts any number of events and sessions: a file written with larger
-/// limits is not damaged; updates evict it down to this handle's limits.
-const LOAD_LIMITS: Limits = Limits { max_events: usize::MAX, max_sessions: usize::MAX };
+/// Where [`MetricsStore::restore`] takes the state from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestoreFrom {
+    /// The backup, `NAME.bak`: the previous generation.
+    Backup,
+    /// Any file, such as a `NAME.corrupt-TIMESTAMP` kept aside earlier; it must load under
+    /// the same rules as the metrics file.
+    File(PathBuf),
+}
 
 /// What the store did about a damaged or missing file. Returned by
 /// [`MetricsStore::load`] and [`MetricsStore::restore_from_backup`], kept for
@@ -37,6 +43,11 @@ pub struct Recovery {
 pub enum RecoveryAction {
     /// The backup (the previous generation) was valid and is now the metrics file.
     RestoredFromBackup,
+    /// A file chosen by the user (`recover --from`) is now the metrics file.
+    RestoredFromFile {
+        /// The file restored.
+        source: PathBuf,
+    },
     /// The backup was unusable too; the store started from an empty state.
     StartedFresh {
         /// What was wrong with the backup.
@@ -50,6 +61,13 @@ impl fmt::Display for Recovery {
             RecoveryAction::RestoredFromBackup => {
                 write!(f, "restored {} from its backup ({})", self.path.display(), self.problem)?;
             }
+            RecoveryAction::RestoredFromFile { source } => write!(
+                f,
+                "restored {} from {} ({})",
+                self.path.display(),
+                source.display(),
+                self.problem
+            )?,
             RecoveryAction::StartedFresh { backup_problem } => write!(
                 f,
                 "started {} afresh: it was unusable ({}) and so was its backup ({backup_problem})",
@@ -71,22 +89,25 @@ impl fmt::Display for Recovery {
 )]
 pub(crate) enum Examined {
     Missing,
-    Good { state: DashboardState, identity: FileIdentity },
+    Good { state: DashboardState, identity: FileIdentity, file: std::fs::File },
     Damaged { problem: String },
 }
 
 impl MetricsStore {
-    /// Reads and validates one file (the metrics file or its backup). I/O failures, files over
-    /// the size limit and files from a newer format are errors; anything else unusable is
-    /// `Damaged`.
+    /// Loads one file (the metrics file, its backup, or a file to restore) under the
+    /// Python dashboard's rules. I/O failures (a file over the size limit among them: it may
+    /// be sound, so a write refuses it rather than keep it aside) and files from a newer
+    /// format are errors; anything else unusable is `Damaged`.
     pub(crate) fn examine(&self, path: &Path) -> Result<Examined, StoreError> {
         let contents = match atomic_fs::read(path, self.config.max_file_size) {
             Ok(Some(contents)) => contents,
             Ok(None) => return Ok(Examined::Missing),
             Err(source) => return Err(self.io_error(source)),
         };
-        match DashboardState::from_json(&contents.bytes, &LOAD_LIMITS) {
-            Ok(state) => Ok(Examined::Good { state, identity: contents.identity }),
+        match DashboardState::load(&contents.bytes) {
+            Ok(state) => {
+                Ok(Examined::Good { state, identity: contents.identity, file: contents.file })
+            }
             Err(err) => {
                 if let Some(found) = DashboardState::peek_version(&contents.bytes)
                     && found > FORMAT_VERSION
@@ -103,107 +124,133 @@ impl MetricsStore {
     pub(crate) fn read_locked(
         &self,
         writer: &mut Writer,
-    ) -> Result<(DashboardState, Option<FileIdentity>, Option<Recovery>), StoreError> {
+    ) -> Result<(DashboardState, Option<(FileIdentity, std::fs::File)>), StoreError> {
         let main = self.examine(&self.path)?;
         let main_problem = match main {
-            Examined::Good { state, identity } => return Ok((state, Some(identity), None)),
+            Examined::Good { state, identity, file } => return Ok((state, Some((identity, file)))),
             Examined::Missing => None,
             Examined::Damaged { problem } => Some(problem),
         };
         let backup = self.examine(&self.backup_path)?;
         if main_problem.is_none() && matches!(backup, Examined::Missing) {
-            return Ok((self.fresh_state(), None, None));
+            return Ok((self.fresh_state(), None));
         }
         writer.check_not_poisoned(&self.path)?;
         let problem = main_problem.clone().unwrap_or_else(|| "the file is missing".to_owned());
         let mut set_aside = Vec::new();
         if main_problem.is_some() {
-            set_aside.push(self.keep_aside(&self.path, atomic_fs::set_aside)?);
+            set_aside.push(self.keep_aside(&self.path, "corrupt", atomic_fs::set_aside)?);
         }
-        let (state, identity, action) = match backup {
+        let action = match backup {
             Examined::Good { state, .. } => {
-                let identity = self.write_without_rotation(writer, &state)?;
-                (state, Some(identity), RecoveryAction::RestoredFromBackup)
+                self.write_without_rotation(writer, state)?;
+                RecoveryAction::RestoredFromBackup
             }
             Examined::Missing | Examined::Damaged { .. } => {
                 let backup_problem = match backup {
                     Examined::Damaged { problem } => {
-                        set_aside.push(self.keep_aside(&self.backup_path, atomic_fs::move_aside)?);
+                        set_aside.push(self.keep_aside(
+                            &self.backup_path,
+                            "corrupt",
+                            atomic_fs::move_aside,
+                        )?);
                         problem
                     }
                     _ => "there is no backup".to_owned(),
                 };
                 let state = self.fresh_state();
-                let identity = match main_problem {
+                if main_problem.is_some() {
                     // The damaged file is kept aside; replace it so it is not read again.
-                    Some(_) => Some(self.write_without_rotation(writer, &state)?),
-                    None => None,
-                };
-                (state, identity, RecoveryAction::StartedFresh { backup_problem })
+                    self.write_without_rotation(writer, state.clone())?;
+                }
+                RecoveryAction::StartedFresh { backup_problem }
             }
         };
         let recovery = Recovery { path: self.path.clone(), action, problem, set_aside };
         self.note_recovery(&recovery);
-        Ok((state, identity, Some(recovery)))
+        // The write cached what it wrote, with the file held open.
+        Ok(match writer.take_cached() {
+            Some(cached) => (cached.state, Some((cached.identity, cached.file))),
+            None => (self.fresh_state(), None),
+        })
     }
 
-    /// Under both locks: makes the backup the metrics file, keeping the current file aside.
-    pub(crate) fn restore_locked(&self, writer: &mut Writer) -> Result<Recovery, StoreError> {
+    /// Under both locks: makes the backup (or the chosen file) the metrics file, keeping the
+    /// current file aside. See [`MetricsStore::restore`].
+    pub(crate) fn restore_locked(
+        &self,
+        writer: &mut Writer,
+        from: &RestoreFrom,
+        force: bool,
+    ) -> Result<Recovery, StoreError> {
         writer.check_not_poisoned(&self.path)?;
-        let state = match self.examine(&self.backup_path)? {
+        let source_path = match from {
+            RestoreFrom::Backup => self.backup_path.clone(),
+            RestoreFrom::File(path) => path.clone(),
+        };
+        let state = match self.examine(&source_path)? {
             Examined::Good { state, .. } => state,
             Examined::Missing => {
-                return Err(StoreError::NoUsableBackup {
-                    path: self.backup_path.clone(),
-                    problem: "there is no backup".to_owned(),
-                });
+                let problem = "there is no such file".to_owned();
+                return Err(StoreError::NoUsableBackup { path: source_path, problem });
             }
             Examined::Damaged { problem } => {
-                return Err(StoreError::NoUsableBackup { path: self.backup_path.clone(), problem });
+                return Err(StoreError::NoUsableBackup { path: source_path, problem });
             }
         };
+        let current = self.examine(&self.path)?;
         let mut set_aside = Vec::new();
-        if atomic_fs::identity(&self.path).map_err(|source| self.io_error(source))?.is_some() {
-            set_aside.push(self.keep_aside(&self.path, atomic_fs::set_aside)?);
-        }
-        self.write_without_rotation(writer, &state)?;
-        let recovery = Recovery {
-            path: self.path.clone(),
-            action: RecoveryAction::RestoredFromBackup,
-            problem: "a restore from the backup was requested".to_owned(),
-            set_aside,
+        let problem = match current {
+            Examined::Good { state: current, .. } => {
+                if *from == RestoreFrom::Backup && !force {
+                    return Err(StoreError::RestoreWouldDiscard {
+                        path: self.path.clone(),
+                        discarded: describe_difference(&current, &state),
+                    });
+                }
+                set_aside.push(self.keep_aside(&self.path, "replaced", atomic_fs::set_aside)?);
+                format!("a restore from {} was requested", source_path.display())
+            }
+            Examined::Damaged { problem } => {
+                set_aside.push(self.keep_aside(&self.path, "corrupt", atomic_fs::set_aside)?);
+                problem
+            }
+            Examined::Missing => "the file is missing".to_owned(),
         };
+        self.write_without_rotation(writer, state)?;
+        let action = match from {
+            RestoreFrom::Backup => RecoveryAction::RestoredFromBackup,
+            RestoreFrom::File(path) => RecoveryAction::RestoredFromFile { source: path.clone() },
+        };
+        let recovery = Recovery { path: self.path.clone(), action, problem, set_aside };
         self.note_recovery(&recovery);
         Ok(recovery)
     }
 
-    /// Writes `state` as the metrics file without rotating the (damaged) current file into
-    /// the backup.
+    /// Writes `state` as the metrics file without rotating the (damaged or replaced) current
+    /// file into the backup.
     fn write_without_rotation(
         &self,
         writer: &mut Writer,
-        state: &DashboardState,
-    ) -> Result<FileIdentity, StoreError> {
-        let config = ReplaceConfig { durability: self.fs_durability(), backup: Backup::None };
-        let bytes = state.to_json();
-        let replaced =
-            writer.guard_write(&self.path, atomic_fs::replace(&self.path, &bytes, &config))?;
-        self.counters.wrote(bytes.len());
-        Ok(replaced.identity)
+        state: DashboardState,
+    ) -> Result<(), StoreError> {
+        self.commit(writer, None, state, Backup::None)?;
+        Ok(())
     }
 
-    /// Keeps `path` as `PATH.corrupt-TIMESTAMP[-N]`, never overwriting an earlier one.
+    /// Keeps `path` as `PATH.LABEL-TIMESTAMP[-N]`, never overwriting an earlier one.
     fn keep_aside(
         &self,
         path: &Path,
+        label: &str,
         keep: fn(&Path, &Path, atomic_fs::Durability) -> Result<(), atomic_fs::Error>,
     ) -> Result<PathBuf, StoreError> {
         let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
         for attempt in 0..1000 {
             let suffix = if attempt == 0 {
-                format!(".corrupt-{stamp}")
+                format!(".{label}-{stamp}")
             } else {
-                format!(".corrupt-{stamp}-{attempt}")
+                format!(".{label}-{stamp}-{attempt}")
             };
             let aside = crate::config::sibling(path, &suffix);
             match keep(path, &aside, self.fs_durability()) {
@@ -231,6 +278,22 @@ impl MetricsStore {
     pub(crate) fn newer_format(&self, found: u64) -> StoreError {
         StoreError::NewerFormat { path: self.path.clone(), found, supported: FORMAT_VERSION }
     }
+}
+
+/// What replacing `current` with `restored` would discard, in words.
+fn describe_difference(current: &DashboardState, restored: &DashboardState) -> String {
+    let newer_events =
+        current.events().iter().filter(|event| !restored.contains_event(event.event_id())).count();
+    let newer_sessions = current
+        .sessions()
+        .iter()
+        .filter(|session| {
+            !restored.sessions().iter().any(|kept| kept.session_id() == session.session_id())
+        })
+        .count();
+    format!(
+        "{newer_events} event(s) and {newer_sessions} session(s) not in the backup, and every other change of its latest write"
+    )
 }
 
 /// A one-line description of why a file is unusable.

@@ -22,6 +22,8 @@ pub struct StoreStats {
     pub bytes_written: u64,
     /// Updates that reused the state this handle last wrote instead of re-reading the file.
     pub cache_hits: u64,
+    /// Updates started again because the lock file was deleted or replaced while held.
+    pub locks_lost: u64,
 }
 
 #[derive(Debug, Default)]
@@ -34,6 +36,7 @@ pub(crate) struct Counters {
     writes: AtomicU64,
     bytes_written: AtomicU64,
     cache_hits: AtomicU64,
+    locks_lost: AtomicU64,
 }
 
 impl Counters {
@@ -61,6 +64,10 @@ impl Counters {
         self.cache_hits.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn lock_lost(&self) {
+        self.locks_lost.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> StoreStats {
         StoreStats {
             lock_acquisitions: self.lock_acquisitions.load(Ordering::Relaxed),
@@ -71,6 +78,7 @@ impl Counters {
             writes: self.writes.load(Ordering::Relaxed),
             bytes_written: self.bytes_written.load(Ordering::Relaxed),
             cache_hits: self.cache_hits.load(Ordering::Relaxed),
+            locks_lost: self.locks_lost.load(Ordering::Relaxed),
         }
     }
 }

@@ -9,9 +9,9 @@ use metrics_types::{
 };
 
 use crate::StoreError;
-use crate::config::{Config, Durability, StoreBuilder, sibling};
+use crate::config::{Config, Durability, StoreBuilder};
 use crate::protocol::with_both_locks;
-use crate::recover::{Examined, Recovery};
+use crate::recover::{Examined, Recovery, RestoreFrom};
 use crate::stats::{Counters, StoreStats};
 use crate::sync::{Mutex, lock};
 
@@ -52,20 +52,48 @@ pub struct MetricsStore {
 pub struct Loaded {
     /// The state.
     pub state: DashboardState,
-    /// What the store recovered from to produce it, if anything.
-    pub recovery: Option<Recovery>,
+    /// Set when the metrics file could not be read and this is its backup's state.
+    pub fallback: Option<Fallback>,
+}
+
+/// A read showed the backup because the metrics file is damaged or missing; nothing was
+/// changed on disk (a read never writes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fallback {
+    /// The metrics file.
+    pub path: PathBuf,
+    /// The backup shown instead.
+    pub backup_path: PathBuf,
+    /// What is wrong with the metrics file.
+    pub problem: String,
+}
+
+impl std::fmt::Display for Fallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} cannot be read ({}); showing its backup {} (the previous generation, one write older); run `agent-metrics recover` to restore it",
+            self.path.display(),
+            self.problem,
+            self.backup_path.display()
+        )
+    }
 }
 
 /// The writer side of a handle, behind the in-process mutex.
 #[derive(Debug, Default)]
 pub(crate) struct Writer {
-    /// The state this handle last wrote and the identity of the file it wrote.
-    cached: Option<(FileIdentity, DashboardState)>,
+    /// The state this handle last wrote, with the file it wrote.
+    cached: Option<Cached>,
     /// A flush failed: the handle refuses further writes.
     poisoned: bool,
 }
 
 impl Writer {
+    pub(crate) fn take_cached(&mut self) -> Option<Cached> {
+        self.cached.take()
+    }
+
     pub(crate) fn check_not_poisoned(&self, path: &Path) -> Result<(), StoreError> {
         if self.poisoned { Err(StoreError::Poisoned { path: path.to_owned() }) } else { Ok(()) }
     }
@@ -83,6 +111,28 @@ impl Writer {
             }
             StoreError::Io { path: path.to_owned(), source }
         })
+    }
+}
+
+/// The state a handle last wrote or read, and the file it came from, kept open.
+///
+/// Holding the file open is what makes the identity comparison sound: an open inode cannot
+/// be freed, so no later file can get its number while we hold it, and an identity (device,
+/// inode, size, modification and change times) equal to ours means the path still names this
+/// very generation. Without it, two writes by another process could free our inode and a
+/// third could be given its number.
+#[derive(Debug)]
+pub(crate) struct Cached {
+    pub(crate) identity: FileIdentity,
+    pub(crate) file: std::fs::File,
+    pub(crate) state: DashboardState,
+}
+
+impl Cached {
+    /// The decision at the heart of the cache, kept apart so the loom model runs it: reuse
+    /// the cached state only if the path names the same generation now.
+    pub(crate) fn is_current(identity_now: Option<FileIdentity>, cached: &FileIdentity) -> bool {
+        identity_now.as_ref() == Some(cached)
     }
 }
 
@@ -106,7 +156,7 @@ impl MetricsStore {
 
     pub(crate) fn from_parts(path: PathBuf, config: Config) -> MetricsStore {
         MetricsStore {
-            lock_path: sibling(&path, ".lock"),
+            lock_path: crate::config::lock_path(&path),
             backup_path: atomic_fs::backup_path(&path),
             path,
             config,
@@ -120,7 +170,8 @@ impl MetricsStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
-    /// The lock file beside it (never deleted).
+    /// The lock file beside it (never deleted): `X.lock` for `X.json`, the lock file of the
+    /// Python dashboard (`.agent_metrics.lock`), so both tools exclude each other.
     pub fn lock_path(&self) -> &Path {
         &self.lock_path
     }
@@ -136,10 +187,9 @@ impl MetricsStore {
 
     /// Whether no process holds the file lock right now (a snapshot: it may be taken a moment
     /// later). Never waits.
+    /// Creates nothing: a missing lock file is free.
     pub fn lock_is_free(&self) -> Result<bool, StoreError> {
-        FileLock::try_lock(&self.lock_path)
-            .map(|lock| lock.is_some())
-            .map_err(|source| self.io_error(source))
+        FileLock::is_free(&self.lock_path).map_err(|source| self.io_error(source))
     }
 
     /// The latest recovery this handle made, if not taken yet.
@@ -152,18 +202,74 @@ impl MetricsStore {
         TimedStore { store: self, timeout }
     }
 
-    /// Reads and validates the current state without taking the lock. A missing file is an
-    /// empty state. A damaged file (or a missing one with a backup) is recovered under the
-    /// lock, and the recovery is reported.
+    /// Reads the current state. A read never writes: it takes no lock, creates, restores or
+    /// sets aside nothing.
+    ///
+    /// A missing file (and backup) is an empty state. When the file is damaged (or missing)
+    /// but its backup loads, the backup's state is returned with a [`Fallback`] saying so;
+    /// only a write (or [`MetricsStore::restore`]) recovers the file. When neither loads the
+    /// error is [`StoreError::Unreadable`].
     pub fn load(&self) -> Result<Loaded, StoreError> {
-        self.with_lock_timeout(self.config.lock_timeout).load()
+        let main_problem = match self.examine(&self.path) {
+            Ok(Examined::Good { state, .. }) => return Ok(Loaded { state, fallback: None }),
+            Ok(Examined::Missing) => None,
+            Ok(Examined::Damaged { problem }) => Some(problem),
+            // A file too large to read is damage to a reader: show the backup if it loads.
+            Err(StoreError::Io {
+                source: atomic_fs::Error::TooLarge { size, limit, .. }, ..
+            }) => Some(format!("the file is {size} bytes, more than the limit of {limit}")),
+            Err(err) => return Err(err),
+        };
+        match self.examine(&self.backup_path)? {
+            Examined::Good { state, .. } => {
+                let problem = main_problem.unwrap_or_else(|| "the file is missing".to_owned());
+                let fallback = Fallback {
+                    path: self.path.clone(),
+                    backup_path: self.backup_path.clone(),
+                    problem,
+                };
+                Ok(Loaded { state, fallback: Some(fallback) })
+            }
+            Examined::Missing if main_problem.is_none() => {
+                Ok(Loaded { state: self.fresh_state(), fallback: None })
+            }
+            backup => Err(StoreError::Unreadable {
+                path: self.path.clone(),
+                problem: main_problem.unwrap_or_else(|| "the file is missing".to_owned()),
+                backup_problem: match backup {
+                    Examined::Damaged { problem } => problem,
+                    _ => "there is no backup".to_owned(),
+                },
+            }),
+        }
+    }
+
+    /// Recovers the file if it is damaged (or missing while a backup exists), under the lock,
+    /// exactly as the next write would, and writes nothing else: `None` when there was
+    /// nothing to do. Reads never recover; this is how a caller asks for it explicitly.
+    pub fn recover(&self) -> Result<Option<Recovery>, StoreError> {
+        let _ = self.take_recovery();
+        with_both_locks(
+            &self.writer,
+            || self.lock_file(self.config.lock_timeout),
+            |writer, _file_lock| {
+                writer.check_not_poisoned(&self.path)?;
+                let (state, read) = self.read_locked(writer)?;
+                writer.cached = read.map(|(identity, file)| Cached { identity, file, state });
+                Ok(self.take_recovery())
+            },
+        )
     }
 
     /// Applies `change` to the latest state and writes the result durably. If `change` fails,
-    /// or the result does not validate, nothing is written.
+    /// or the result would add a finding the state did not have, nothing is written.
+    ///
+    /// `change` may run more than once: if the lock file is deleted or replaced while this
+    /// update holds it, another writer may have come in under the new lock file, so the
+    /// update starts again on the state that writer left.
     pub fn update<T, E>(
         &self,
-        change: impl FnOnce(&mut DashboardState) -> Result<T, E>,
+        change: impl FnMut(&mut DashboardState) -> Result<T, E>,
     ) -> Result<T, StoreError>
     where
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -187,17 +293,35 @@ impl MetricsStore {
         self.with_lock_timeout(self.config.lock_timeout).record_session(session)
     }
 
+    /// Records a session summary built from the latest state, inside the locked update:
+    /// whatever `build` derives (the session's number, its events' tokens and cost) is
+    /// computed from the state it is written into, so two concurrent calls never get the
+    /// same number and an event recorded meanwhile is never missed.
+    pub fn record_session_with<E>(
+        &self,
+        build: impl FnMut(&DashboardState) -> Result<SessionSummary, E>,
+    ) -> Result<RecordOutcome, StoreError>
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.with_lock_timeout(self.config.lock_timeout).record_session_with(build)
+    }
+
     /// Creates the file with an empty state. Refuses ([`StoreError::AlreadyExists`]) if the
     /// file or its backup exists.
     pub fn create(&self) -> Result<(), StoreError> {
         self.with_lock_timeout(self.config.lock_timeout).create()
     }
 
-    /// Makes the backup the metrics file, keeping the current file aside, and says what it
-    /// did. Fails with [`StoreError::NoUsableBackup`] (changing nothing) if the backup is
-    /// missing or damaged.
-    pub fn restore_from_backup(&self) -> Result<Recovery, StoreError> {
-        self.with_lock_timeout(self.config.lock_timeout).restore_from_backup()
+    /// Makes the backup (or another file, see [`RestoreFrom`]) the metrics file, keeping
+    /// the current file aside, and says what it did.
+    ///
+    /// Restoring the backup over a metrics file that loads would discard its latest write,
+    /// so it is refused ([`StoreError::RestoreWouldDiscard`], saying what would be lost)
+    /// unless `force`. Fails with [`StoreError::NoUsableBackup`] (changing nothing) if the
+    /// source is missing or does not load.
+    pub fn restore(&self, from: &RestoreFrom, force: bool) -> Result<Recovery, StoreError> {
+        self.with_lock_timeout(self.config.lock_timeout).restore(from, force)
     }
 
     pub(crate) fn fresh_state(&self) -> DashboardState {
@@ -229,17 +353,33 @@ impl MetricsStore {
         }
     }
 
-    /// The update protocol. `change` says whether the state must be written.
+    /// The update protocol. `change` says whether the state must be written; it runs again
+    /// when the lock was lost before the commit (see [`MetricsStore::update`]).
     fn transact<T>(
         &self,
         timeout: Duration,
-        change: impl FnOnce(&mut DashboardState) -> Result<Change<T>, StoreError>,
+        mut change: impl FnMut(&mut DashboardState) -> Result<Change<T>, StoreError>,
     ) -> Result<T, StoreError> {
-        with_both_locks(
-            &self.writer,
-            || self.lock_file(timeout),
-            |writer, file_lock| self.transact_locked(writer, file_lock, change),
-        )
+        // The timeout bounds the whole update, restarts included: a lock file deleted faster
+        // than a write completes ends in a lock timeout, not in a loop.
+        let started = std::time::Instant::now();
+        loop {
+            let remaining = timeout.saturating_sub(started.elapsed());
+            let attempt = with_both_locks(
+                &self.writer,
+                || self.lock_file(remaining),
+                |writer, file_lock| self.transact_locked(writer, file_lock, &mut change),
+            )?;
+            match attempt {
+                Attempt::Done(value) => return Ok(value),
+                Attempt::LockLost if started.elapsed() >= timeout => {
+                    self.counters.lock_timed_out();
+                    let waited = started.elapsed();
+                    return Err(StoreError::LockTimeout { path: self.path.clone(), waited });
+                }
+                Attempt::LockLost => self.counters.lock_lost(),
+            }
+        }
     }
 
     /// The body of [`MetricsStore::transact`], holding both locks.
@@ -247,57 +387,133 @@ impl MetricsStore {
         &self,
         writer: &mut Writer,
         file_lock: &FileLock,
-        change: impl FnOnce(&mut DashboardState) -> Result<Change<T>, StoreError>,
-    ) -> Result<T, StoreError> {
+        change: &mut impl FnMut(&mut DashboardState) -> Result<Change<T>, StoreError>,
+    ) -> Result<Attempt<T>, StoreError> {
         writer.check_not_poisoned(&self.path)?;
-        if let Err(err) = atomic_fs::remove_stale_temps(file_lock, &self.path) {
-            tracing::warn!(path = %self.path.display(), "could not remove stale temporary files: {err}");
-        }
+        self.sweep_stale_temps(file_lock);
 
-        let (mut state, read_identity) = self.current_state(writer)?;
+        let (mut state, read) = self.current_state(writer)?;
         if state.is_from_newer_format() {
             return Err(self.newer_format(state.version()));
         }
+        let baseline = summary_finding_paths(&state);
         let evicted = state.enforce_limits(&self.config.limits);
         let value = match change(&mut state)? {
             Change::Unchanged(value) if evicted == 0 => {
-                writer.cached = read_identity.map(|identity| (identity, state));
-                return Ok(value);
+                writer.cached = read.map(|(identity, file)| Cached { identity, file, state });
+                return Ok(Attempt::Done(value));
             }
             Change::Unchanged(value) | Change::Write(value) => value,
         };
 
         state.touch(Timestamp::now());
-        state
-            .validate(&self.config.limits)
-            .map_err(|source| StoreError::Invalid { path: self.path.clone(), source })?;
-        let bytes = state.to_json();
-        let config =
-            ReplaceConfig { durability: self.fs_durability(), backup: Backup::PreviousGeneration };
-        let replaced =
-            writer.guard_write(&self.path, atomic_fs::replace(&self.path, &bytes, &config))?;
-        self.counters.wrote(bytes.len());
-        writer.cached = Some((replaced.identity, state));
-        Ok(value)
+        let introduced: Vec<_> = summary_findings(&state)
+            .into_iter()
+            .filter(|violation| !baseline.contains(&violation.path))
+            .collect();
+        if !introduced.is_empty() {
+            let source = metrics_types::ValidationError::Invalid { violations: introduced };
+            return Err(StoreError::Invalid { path: self.path.clone(), source });
+        }
+        if self.commit(writer, Some(file_lock), state, Backup::PreviousGeneration)?.is_none() {
+            return Ok(Attempt::LockLost);
+        }
+        Ok(Attempt::Done(value))
     }
 
-    /// Under both locks: the state this handle wrote last if the file is still that
-    /// generation (same inode, size and times: every replace makes a new inode), else the
-    /// file read afresh.
+    /// The one write of every path (updates, creation, recovery, restore): serialize, check
+    /// the size, replace durably (checking right before the commit that the lock is still
+    /// ours, when the caller passes it), count, and cache the state with the new file held
+    /// open. `Ok(None)` when the lock file was deleted or replaced
+    /// under us: nothing was written, and the caller starts again under a fresh lock.
+    pub(crate) fn commit(
+        &self,
+        writer: &mut Writer,
+        file_lock: Option<&FileLock>,
+        state: DashboardState,
+        backup: Backup,
+    ) -> Result<Option<FileIdentity>, StoreError> {
+        let bytes = state.to_json();
+        // `to_json` cannot produce nothing; were it ever to, an empty generation must not
+        // become durable and rotate the good one into the backup.
+        if bytes.is_empty() {
+            return Err(StoreError::EmptyWrite { path: self.path.clone() });
+        }
+        let limit = self.config.write_limit();
+        if bytes.len() as u64 > limit {
+            return Err(StoreError::TooLarge {
+                path: self.path.clone(),
+                size: bytes.len() as u64,
+                limit,
+            });
+        }
+        let config = ReplaceConfig { durability: self.fs_durability(), backup };
+        writer.cached = None;
+        let result = match file_lock {
+            Some(file_lock) => atomic_fs::replace_locked(&self.path, &bytes, &config, file_lock),
+            None => atomic_fs::replace(&self.path, &bytes, &config),
+        };
+        if let Err(atomic_fs::Error::LockLost { .. }) = result {
+            return Ok(None);
+        }
+        let replaced = writer.guard_write(&self.path, result)?;
+        self.counters.wrote(bytes.len());
+        let identity = replaced.identity;
+        writer.cached = Some(Cached { identity, file: replaced.file, state });
+        Ok(Some(identity))
+    }
+
+    /// Under the lock: removes temporary files of writers that died mid-write, ours and (for
+    /// the Python dashboard's file) the Python store's.
+    fn sweep_stale_temps(&self, file_lock: &FileLock) {
+        if let Err(err) = atomic_fs::remove_stale_temps(file_lock, &self.path) {
+            tracing::warn!(path = %self.path.display(), "could not remove stale temporary files: {err}");
+        }
+        if self.path.file_name().is_some_and(|name| name == crate::DEFAULT_FILE_NAME)
+            && let Err(err) =
+                atomic_fs::remove_foreign_temps(file_lock, &self.path, PYTHON_TEMP_PREFIX, ".tmp")
+        {
+            tracing::warn!(path = %self.path.display(), "could not remove the Python dashboard's stale temporary files: {err}");
+        }
+    }
+
+    /// Under both locks: the state this handle wrote last if the file is provably still that
+    /// generation (see [`Cached`]), else the file read afresh (recovering it if damaged).
+    /// With the state comes the identity and open file it was read from, if any.
     fn current_state(
         &self,
         writer: &mut Writer,
-    ) -> Result<(DashboardState, Option<FileIdentity>), StoreError> {
-        if let Some((identity, state)) = writer.cached.take() {
+    ) -> Result<(DashboardState, Option<(FileIdentity, std::fs::File)>), StoreError> {
+        if let Some(cached) = writer.cached.take() {
             let now = atomic_fs::identity(&self.path).map_err(|source| self.io_error(source))?;
-            if now == Some(identity) {
+            if Cached::is_current(now, &cached.identity) {
                 self.counters.cache_hit();
-                return Ok((state, Some(identity)));
+                return Ok((cached.state, Some((cached.identity, cached.file))));
             }
         }
-        let (state, identity, _recovery) = self.read_locked(writer)?;
-        Ok((state, identity))
+        self.read_locked(writer)
     }
+}
+
+/// The Python dashboard's temporary files (`tempfile.mkstemp(prefix=".agent_metrics_",
+/// suffix=".tmp")`, and `.agent_metrics_bak_*.tmp` for its backup), stale under the lock.
+const PYTHON_TEMP_PREFIX: &str = ".agent_metrics_";
+
+/// What one locked attempt at an update came to.
+enum Attempt<T> {
+    Done(T),
+    /// The lock file was deleted or replaced before the commit; nothing was written.
+    LockLost,
+}
+
+/// The findings a write could introduce: those of the totals and the profiles. Events and
+/// sessions are never changed once stored, and new ones are validated when built.
+fn summary_findings(state: &DashboardState) -> Vec<metrics_types::Violation> {
+    state.validate_summary().err().map(|err| err.violations().to_vec()).unwrap_or_default()
+}
+
+fn summary_finding_paths(state: &DashboardState) -> std::collections::HashSet<String> {
+    summary_findings(state).into_iter().map(|violation| violation.path).collect()
 }
 
 /// A store handle with a per-call lock timeout; see [`MetricsStore::with_lock_timeout`].
@@ -308,30 +524,10 @@ pub struct TimedStore<'a> {
 }
 
 impl TimedStore<'_> {
-    /// As [`MetricsStore::load`].
-    pub fn load(&self) -> Result<Loaded, StoreError> {
-        let store = self.store;
-        match store.examine(&store.path)? {
-            Examined::Good { state, .. } => return Ok(Loaded { state, recovery: None }),
-            Examined::Missing if !store.backup_exists()? => {
-                return Ok(Loaded { state: store.fresh_state(), recovery: None });
-            }
-            Examined::Missing | Examined::Damaged { .. } => {}
-        }
-        // Damaged, or missing with a backup: recover under the locks (another process may
-        // have recovered it meanwhile, which `read_locked` finds).
-        let (state, _identity, recovery) = with_both_locks(
-            &store.writer,
-            || store.lock_file(self.timeout),
-            |writer, _file_lock| store.read_locked(writer),
-        )?;
-        Ok(Loaded { state, recovery })
-    }
-
     /// As [`MetricsStore::update`].
     pub fn update<T, E>(
         &self,
-        change: impl FnOnce(&mut DashboardState) -> Result<T, E>,
+        mut change: impl FnMut(&mut DashboardState) -> Result<T, E>,
     ) -> Result<T, StoreError>
     where
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -346,9 +542,11 @@ impl TimedStore<'_> {
     /// As [`MetricsStore::record_event`].
     pub fn record_event(&self, event: AgentEvent) -> Result<RecordOutcome, StoreError> {
         let limits = self.store.config.limits;
-        self.store.transact(self.timeout, |state| match state.record_event(event, &limits) {
-            RecordOutcome::Duplicate => Ok(Change::Unchanged(RecordOutcome::Duplicate)),
-            recorded => Ok(Change::Write(recorded)),
+        self.store.transact(self.timeout, |state| {
+            match state.record_event(event.clone(), &limits).map_err(|err| self.invalid(err))? {
+                RecordOutcome::Duplicate => Ok(Change::Unchanged(RecordOutcome::Duplicate)),
+                recorded => Ok(Change::Write(recorded)),
+            }
         })
     }
 
@@ -356,7 +554,8 @@ impl TimedStore<'_> {
     pub fn record_events(&self, events: Vec<AgentEvent>) -> Result<BatchOutcome, StoreError> {
         let limits = self.store.config.limits;
         self.store.transact(self.timeout, |state| {
-            let outcome = state.record_events(events, &limits);
+            let outcome =
+                state.record_events(events.clone(), &limits).map_err(|err| self.invalid(err))?;
             Ok(if outcome.recorded > 0 {
                 Change::Write(outcome)
             } else {
@@ -367,11 +566,33 @@ impl TimedStore<'_> {
 
     /// As [`MetricsStore::record_session`].
     pub fn record_session(&self, session: SessionSummary) -> Result<RecordOutcome, StoreError> {
+        self.record_session_with(|_| Ok::<_, std::convert::Infallible>(session.clone()))
+    }
+
+    /// As [`MetricsStore::record_session_with`].
+    pub fn record_session_with<E>(
+        &self,
+        mut build: impl FnMut(&DashboardState) -> Result<SessionSummary, E>,
+    ) -> Result<RecordOutcome, StoreError>
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let limits = self.store.config.limits;
-        self.store.transact(self.timeout, |state| match state.record_session(session, &limits) {
-            RecordOutcome::Duplicate => Ok(Change::Unchanged(RecordOutcome::Duplicate)),
-            recorded => Ok(Change::Write(recorded)),
+        let path = &self.store.path;
+        self.store.transact(self.timeout, |state| {
+            let session = build(state).map_err(|source| StoreError::Rejected {
+                path: path.clone(),
+                source: source.into(),
+            })?;
+            match state.record_session(session, &limits).map_err(|err| self.invalid(err))? {
+                RecordOutcome::Duplicate => Ok(Change::Unchanged(RecordOutcome::Duplicate)),
+                recorded => Ok(Change::Write(recorded)),
+            }
         })
+    }
+
+    fn invalid(&self, source: metrics_types::ValidationError) -> StoreError {
+        StoreError::Invalid { path: self.store.path.clone(), source }
     }
 
     /// As [`MetricsStore::create`].
@@ -390,37 +611,23 @@ impl TimedStore<'_> {
                 }
                 let mut state = store.fresh_state();
                 state.touch(Timestamp::now());
-                let bytes = state.to_json();
-                let config =
-                    ReplaceConfig { durability: store.fs_durability(), backup: Backup::None };
-                let replaced = writer
-                    .guard_write(&store.path, atomic_fs::replace(&store.path, &bytes, &config))?;
-                store.counters.wrote(bytes.len());
-                writer.cached = Some((replaced.identity, state));
+                store.commit(writer, None, state, Backup::None)?;
                 Ok(())
             },
         )
     }
 
-    /// As [`MetricsStore::restore_from_backup`].
-    pub fn restore_from_backup(&self) -> Result<Recovery, StoreError> {
+    /// As [`MetricsStore::restore`].
+    pub fn restore(&self, from: &RestoreFrom, force: bool) -> Result<Recovery, StoreError> {
         let store = self.store;
         with_both_locks(
             &store.writer,
             || store.lock_file(self.timeout),
             |writer, _file_lock| {
                 writer.cached = None;
-                store.restore_locked(writer)
+                store.restore_locked(writer, from, force)
             },
         )
-    }
-}
-
-impl MetricsStore {
-    fn backup_exists(&self) -> Result<bool, StoreError> {
-        Ok(atomic_fs::identity(&self.backup_path)
-            .map_err(|source| self.io_error(source))?
-            .is_some())
     }
 }
 

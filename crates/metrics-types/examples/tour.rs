@@ -29,7 +29,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         model_used: "claude-haiku-4-5".to_owned(),
         ..NewAgentEvent::new("tour-0001", "github", EventStatus::Success, started_at)
     })?;
-    println!("record tour-0001: {:?}", state.record_event(event.clone(), &Limits::DEFAULT).unwrap());
+    println!(
+        "record tour-0001: {:?}",
+        state.record_event(event.clone(), &Limits::DEFAULT).unwrap()
+    );
     println!("record it again:  {:?}", state.record_event(event, &Limits::DEFAULT).unwrap());
 
     println!(

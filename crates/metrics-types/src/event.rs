@@ -126,7 +126,10 @@ impl AgentEvent {
         let input_tokens = to_i64("input_tokens", input.input_tokens);
         let output_tokens = to_i64("output_tokens", input.output_tokens);
         let total_tokens = input_tokens.checked_add(output_tokens).unwrap_or_else(|| {
-            early.push(too_large("total_tokens", input.input_tokens.saturating_add(input.output_tokens)));
+            early.push(too_large(
+                "total_tokens",
+                input.input_tokens.saturating_add(input.output_tokens),
+            ));
             0
         });
         for (field, value) in [

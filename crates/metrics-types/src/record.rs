@@ -241,7 +241,8 @@ fn roll_up(profile: &mut AgentProfile, event: &AgentEvent) -> Result<(), Validat
     if event.status.is_success() {
         profile.successful_invocations =
             checked_count(&field("successful_invocations"), profile.successful_invocations, 1)?;
-        profile.current_streak = checked_count(&field("current_streak"), profile.current_streak, 1)?;
+        profile.current_streak =
+            checked_count(&field("current_streak"), profile.current_streak, 1)?;
         profile.best_streak = profile.best_streak.max(profile.current_streak);
         // 10 per success plus a bonus of the streak length, so a first success gives 11.
         let bonus = profile.current_streak.saturating_add(10);

@@ -115,13 +115,14 @@ impl DashboardState {
     pub fn load(bytes: &[u8]) -> Result<DashboardState, ValidationError> {
         let mut deserializer = serde_json::Deserializer::from_slice(bytes);
         let strict = serde_path_to_error::deserialize::<_, DashboardState>(&mut deserializer)
-            .map_err(serde_path_to_error::Error::into_inner)
-            .and_then(|state| deserializer.end().map(|()| state));
+            .map_err(|err| err.path().to_string())
+            .and_then(|state| deserializer.end().map(|()| state).map_err(|_| ".".to_owned()));
         let mut state = match strict {
             Ok(state) => state,
-            Err(_) => {
+            Err(strict_path) => {
+                // Not JSON at all: report it with the path where the strict parse stopped.
                 let value: serde_json::Value = serde_json::from_slice(bytes)
-                    .map_err(|source| ValidationError::Malformed { path: ".".to_owned(), source })?;
+                    .map_err(|source| ValidationError::Malformed { path: strict_path, source })?;
                 if !value.is_object() {
                     return Err(ValidationError::Structure {
                         message: "the document is not a JSON object".to_owned(),
@@ -197,6 +198,14 @@ impl DashboardState {
     /// Checks every rule and returns all violations at once, each at its path.
     pub fn validate(&self, limits: &Limits) -> Result<(), ValidationError> {
         validate::standalone(|report| validate::state(report, self, limits))
+    }
+
+    /// Checks the rules of the totals and the profiles only: the part of the state a
+    /// transition rewrites (events and sessions are never changed once stored, and new ones
+    /// are validated when built). A store compares these before and after a write, so that a
+    /// write never introduces a finding.
+    pub fn validate_summary(&self) -> Result<(), ValidationError> {
+        validate::standalone(|report| validate::summary(report, self))
     }
 
     /// Compact JSON, the fastest to write and to read back.

@@ -110,7 +110,9 @@ impl std::str::FromStr for Timestamp {
         let pieces = Pieces::parse(text).map_err(|err| fail(err.to_string()))?;
         let offset = match pieces.offset() {
             Some(PiecesOffset::Zulu) => OffsetStyle::Zulu,
-            Some(PiecesOffset::Numeric(numeric)) => OffsetStyle::Numeric(numeric.offset().seconds()),
+            Some(PiecesOffset::Numeric(numeric)) => {
+                OffsetStyle::Numeric(numeric.offset().seconds())
+            }
             // Python's naive `isoformat()`; the dashboard means UTC by it.
             None => OffsetStyle::Naive,
             Some(_) => return Err(fail("it has an offset RFC 3339 does not allow".to_owned())),
@@ -130,10 +132,7 @@ impl std::str::FromStr for Timestamp {
             .to_zoned(TimeZone::fixed(fixed))
             .map_err(|err| fail(err.to_string()))?
             .timestamp();
-        Ok(Timestamp {
-            instant,
-            style: Style { offset, fraction_digits: fraction_digits(text) },
-        })
+        Ok(Timestamp { instant, style: Style { offset, fraction_digits: fraction_digits(text) } })
     }
 }
 

@@ -39,12 +39,18 @@ impl Report {
     }
 
     pub(crate) fn not_an_object(&mut self, prefix: Prefix<'_>, found: &serde_json::Value) {
-        let message = format!("is {}, not an object (kept as found)", crate::state::json_kind(found));
+        let message =
+            format!("is {}, not an object (kept as found)", crate::state::json_kind(found));
         let path = prefix();
         self.violations.push(Violation { path, message });
     }
 
-    pub(crate) fn unreadable(&mut self, prefix: Prefix<'_>, field: &str, found: &serde_json::Value) {
+    pub(crate) fn unreadable(
+        &mut self,
+        prefix: Prefix<'_>,
+        field: &str,
+        found: &serde_json::Value,
+    ) {
         let mut shown = found.to_string();
         if shown.len() > 60 {
             let cut = (0..=57).rev().find(|idx| shown.is_char_boundary(*idx)).unwrap_or(0);
@@ -89,6 +95,26 @@ pub(crate) fn agent_path(name: &str) -> String {
         format!("agents.{name}")
     } else {
         format!("agents[{}]", serde_json::Value::from(name))
+    }
+}
+
+/// The rules of the totals and the profiles.
+pub(crate) fn summary(report: &mut Report, state: &DashboardState) {
+    let root: Prefix<'_> = &String::new;
+    state.wire_findings(report, root);
+    report.count(root, "total_sessions", state.total_sessions);
+    report.count(root, "total_tokens", state.total_tokens);
+    report.amount(root, "total_cost_usd", state.total_cost_usd);
+    report.amount(root, "total_duration_seconds", state.total_duration_seconds);
+    if state.total_sessions >= 0 && (state.total_sessions as u64) < state.sessions.len() as u64 {
+        report.push(
+            root,
+            "total_sessions",
+            format!("is {} but {} sessions are stored", state.total_sessions, state.sessions.len()),
+        );
+    }
+    for (name, profile) in &state.agents {
+        profile_rules(report, name, profile);
     }
 }
 

@@ -15,8 +15,8 @@ mod unix;
 
 #[cfg(unix)]
 pub(crate) use unix::{
-    RealFileSystem, identity_of, is_same_file, is_symlink_loop, lock_exclusive, open_existing_lock_file,
-    open_lock_file, process_is_alive, try_lock_exclusive, unlock,
+    RealFileSystem, identity_of, is_same_file, is_symlink_loop, lock_exclusive,
+    open_existing_lock_file, open_lock_file, process_is_alive, try_lock_exclusive, unlock,
 };
 
 #[cfg(not(unix))]

@@ -80,7 +80,10 @@ impl FileSystem for RealFileSystem {
     }
 
     fn open_read(&self, path: &Path) -> io::Result<File> {
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever;
+        // the caller refuses anything but a regular file right after (it has no effect on
+        // reading a regular file).
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
         let fd = retry_on_interrupt(|| rustix::fs::open(path, flags, Mode::empty()))?;
         Ok(File::from(fd))
     }

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use metrics_store::{FileCheck, RecoveryAction, Verdict};
+use metrics_store::{FileCheck, RecoveryAction, RestoreFrom, Verdict};
 use serde_json::{Value, json};
 
 use crate::commands::{Context, json};
@@ -115,12 +115,22 @@ fn file_json(file: &FileCheck) -> Value {
     value
 }
 
-pub(crate) fn recover(context: &mut Context, as_json: bool) -> Result<String, CliError> {
+pub(crate) fn recover(
+    context: &mut Context,
+    force: bool,
+    from: Option<&Path>,
+    as_json: bool,
+) -> Result<String, CliError> {
     let store = context.open_store()?;
-    let recovery = store.restore_from_backup()?;
+    let source = match from {
+        Some(path) => RestoreFrom::File(path.to_owned()),
+        None => RestoreFrom::Backup,
+    };
+    let recovery = store.restore(&source, force)?;
     if as_json {
         let action = match &recovery.action {
             RecoveryAction::RestoredFromBackup => "restored_from_backup",
+            RecoveryAction::RestoredFromFile { .. } => "restored_from_file",
             RecoveryAction::StartedFresh { .. } => "started_fresh",
         };
         let set_aside: Vec<String> =
@@ -132,31 +142,48 @@ pub(crate) fn recover(context: &mut Context, as_json: bool) -> Result<String, Cl
     Ok(format!("{recovery}\n"))
 }
 
-/// `stress-reader` (internal, for `cargo xtask stress`): loads and validates the store without
-/// the lock as fast as it can until `stop` exists, then reports what it saw.
+/// `stress-reader` (internal, for `cargo xtask stress`): reads the store as fast as it can
+/// until `stop` exists, then reports what it saw. Each read is what every read command does:
+/// no lock, no recovery, the file parsed under the loading rules and then validated. A read
+/// that had to fall back to the backup (the file was damaged or missing), failed, or found
+/// a rule broken is damaged; the report lists when each damaged read started (ns since the
+/// Unix epoch), so the run can tell a deliberate corruption from a torn write.
 pub(crate) fn stress_reader(context: &mut Context, stop: &Path) -> Result<String, CliError> {
     let store = context.open_store()?;
-    let (mut reads, mut invalid, mut recoveries, mut empty) = (0u64, 0u64, 0u64, 0u64);
+    let limits = metrics_types::Limits { max_events: usize::MAX, max_sessions: usize::MAX };
+    let (mut reads, mut damaged, mut empty) = (0u64, 0u64, 0u64);
+    let mut damaged_starts: Vec<u128> = Vec::new();
     let mut first_errors: Vec<String> = Vec::new();
     while !stop.exists() {
         reads += 1;
-        match store.load() {
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos());
+        let problem = match store.load() {
             Ok(loaded) => {
-                recoveries += u64::from(loaded.recovery.is_some());
                 empty += u64::from(loaded.state.events().is_empty());
-            }
-            Err(err) => {
-                invalid += 1;
-                if first_errors.len() < 5 {
-                    first_errors.push(err.to_string());
+                match (&loaded.fallback, loaded.state.validate(&limits)) {
+                    (Some(fallback), _) => Some(fallback.to_string()),
+                    (None, Err(err)) => Some(err.to_string()),
+                    (None, Ok(())) => None,
                 }
+            }
+            Err(err) => Some(err.to_string()),
+        };
+        if let Some(problem) = problem {
+            damaged += 1;
+            if damaged_starts.len() < 10_000 {
+                damaged_starts.push(started);
+            }
+            if first_errors.len() < 5 {
+                first_errors.push(problem);
             }
         }
     }
     Ok(json(&json!({
         "reads": reads,
-        "invalid": invalid,
-        "recoveries": recoveries,
+        "damaged": damaged,
+        "damaged_starts": damaged_starts,
         "empty": empty,
         "errors": first_errors,
     })))

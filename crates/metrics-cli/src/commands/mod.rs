@@ -52,7 +52,8 @@ impl Context {
         Ok(MetricsStore::builder(&self.store_path).lock_timeout(self.lock_timeout).open()?)
     }
 
-    /// Loads the state for a read command: a missing store is an error, a recovery is noted.
+    /// Loads the state for a read command: a missing store is an error; a damaged file shows
+    /// its backup, with a note. Never writes.
     pub(crate) fn load_existing(&mut self) -> Result<(MetricsStore, Loaded), CliError> {
         let store = self.open_store()?;
         let exists = [store.path(), store.backup_path()].iter().any(|path| path.exists());
@@ -60,8 +61,8 @@ impl Context {
             return Err(CliError::NoStore { path: self.store_path.clone() });
         }
         let loaded = store.load()?;
-        if let Some(recovery) = &loaded.recovery {
-            self.notes.push(format!("agent-metrics: warning: {recovery}"));
+        if let Some(fallback) = &loaded.fallback {
+            self.notes.push(format!("agent-metrics: warning: {fallback}"));
         }
         Ok((store, loaded))
     }
@@ -105,7 +106,9 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
         }
         Command::Sessions { limit, output } => show::sessions(context, *limit, output.json),
         Command::Check { output } => check::check(context, output.json),
-        Command::Recover { output } => check::recover(context, output.json),
+        Command::Recover { force, from, output } => {
+            check::recover(context, *force, from.as_deref(), output.json)
+        }
         Command::Export { format } => export::run(context, *format),
         Command::Demo { agents, events } => demo::run(context, *agents, *events),
         Command::DemoWorker { agent, events, seed, session } => {

@@ -269,9 +269,20 @@ fn new_event_id() -> String {
 
 pub(crate) fn session(context: &mut Context, args: &SessionArgs) -> Result<String, CliError> {
     let store = context.open_store()?;
-    let state = store.load()?.state;
-    let summary = session_from_args(args, &state)?;
-    let outcome = store.record_session(summary)?;
+    // Check what needs no state first, so a usage error is a usage error.
+    let started_at = args.started_at.as_deref().map(parse_time).transpose()?;
+    let ended_at = args.ended_at.as_deref().map(parse_time).transpose()?;
+    // Everything derived from the state (the session's number, its events' tokens, cost,
+    // agents and tickets) is computed inside the locked update, from the state it is
+    // written into (issue 12): two concurrent calls never share a number.
+    let outcome = store
+        .record_session_with(|state| session_from_args(args, state, started_at, ended_at))
+        .map_err(|err| match err {
+            metrics_store::StoreError::Rejected { source, .. } => {
+                CliError::InvalidInput { message: source.to_string() }
+            }
+            other => CliError::Store(other),
+        })?;
     context.note_recovery(&store);
     Ok(match outcome {
         RecordOutcome::Recorded { .. } => format!("recorded session {}\n", args.session),
@@ -285,7 +296,9 @@ pub(crate) fn session(context: &mut Context, args: &SessionArgs) -> Result<Strin
 fn session_from_args(
     args: &SessionArgs,
     state: &DashboardState,
-) -> Result<SessionSummary, CliError> {
+    started_at: Option<Timestamp>,
+    ended_at: Option<Timestamp>,
+) -> Result<SessionSummary, metrics_types::ValidationError> {
     let events: Vec<&AgentEvent> =
         state.events().iter().filter(|e| e.session_id() == args.session).collect();
     let mut agents = args.agents.clone();
@@ -304,14 +317,8 @@ fn session_from_args(
     let now = crate::clock::now();
     let first = events.iter().map(|e| e.started_at()).min_by_key(Timestamp::instant);
     let last = events.iter().map(|e| e.ended_at()).max_by_key(Timestamp::instant);
-    let started_at = match &args.started_at {
-        Some(text) => parse_time(text)?,
-        None => first.unwrap_or(now),
-    };
-    let ended_at = match &args.ended_at {
-        Some(text) => parse_time(text)?,
-        None => last.unwrap_or(now).max_by_instant(started_at),
-    };
+    let started_at = started_at.unwrap_or_else(|| first.unwrap_or(now));
+    let ended_at = ended_at.unwrap_or_else(|| last.unwrap_or(now).max_by_instant(started_at));
     let input = NewSessionSummary {
         session_id: args.session.clone(),
         session_number: args.number.unwrap_or(state.total_sessions() + 1),
@@ -333,7 +340,7 @@ fn session_from_args(
             .unwrap_or_else(|| events.iter().map(|e| e.estimated_cost_usd()).sum()),
         tickets_worked: tickets,
     };
-    SessionSummary::new(input).map_err(|err| CliError::InvalidInput { message: err.to_string() })
+    SessionSummary::new(input)
 }
 
 /// The later of two timestamps by instant.

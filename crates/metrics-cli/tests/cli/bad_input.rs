@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use insta::assert_snapshot;
 
-use crate::commands::regex_free_aside;
 use crate::support::TestEnv;
 
 #[test]
@@ -79,25 +78,29 @@ fn a_read_command_without_a_store() {
 }
 
 #[test]
-fn a_corrupt_store_is_reported_then_recovered() {
+fn a_corrupt_store_is_shown_from_its_backup_until_recovered() {
     let env = TestEnv::with_two_generations();
     std::fs::write(env.store(), b"{\"version\": 1, \"events\": [trunc").unwrap();
+    let listing = env.listing();
     assert_snapshot!(env.run(&["check"]).snapshot(), @"
     store  ./.agent_metrics.json: malformed: not a valid agent-metrics document at events[0]: expected ident at line 1 column 30
     backup ./.agent_metrics.json.bak: sound (5 events, 2 sessions, 3 agents)
-    lock   ./.agent_metrics.json.lock: free
+    lock   ./.agent_metrics.lock: free
     --- stderr ---
     agent-metrics: error: ./.agent_metrics.json is not sound: store malformed, backup sound
     --- exit 3 ---
     ");
     let status = env.run(&["status", "--json"]);
     assert_eq!(status.code, 0, "{}", status.stderr);
-    assert_snapshot!(regex_free_aside(&status.stderr), @"agent-metrics: warning: restored ./.agent_metrics.json from its backup (not a valid agent-metrics document at events[0]: expected ident at line 1 column 30); the file it replaced is kept as ./.agent_metrics.json.corrupt-[TIMESTAMP]");
+    assert_snapshot!(status.stderr, @"agent-metrics: warning: ./.agent_metrics.json cannot be read (not a valid agent-metrics document at events[0]: expected ident at line 1 column 30); showing its backup ./.agent_metrics.json.bak (the previous generation, one write older); run `agent-metrics recover` to restore it");
     assert_eq!(
         status.json()["latest_events"][0]["event_id"],
         "3f1c2b9e-0005",
-        "the backup (the sample) is back"
+        "the backup (the sample) is shown"
     );
+    assert_eq!(env.listing(), listing, "reads never write: same files, same bytes");
+    let recover = env.run(&["recover"]);
+    assert_eq!(recover.code, 0, "{}", recover.stderr);
     assert_eq!(env.run(&["check"]).code, 0);
     let kept: Vec<_> = std::fs::read_dir(env.dir())
         .unwrap()
@@ -112,9 +115,22 @@ fn a_corrupt_store_is_reported_then_recovered() {
 }
 
 #[test]
+fn recover_on_a_sound_store_needs_force() {
+    let env = TestEnv::with_two_generations();
+    let listing = env.listing();
+    let refused = env.run(&["recover"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert_snapshot!(refused.stderr, @"agent-metrics: error: ./.agent_metrics.json loads fine; restoring its backup would discard 1 event(s) and 0 session(s) not in the backup, and every other change of its latest write (the file would be kept aside; use --force to do it anyway)");
+    assert_eq!(env.listing(), listing, "nothing changed");
+    let forced = env.run(&["recover", "--force"]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert!(env.listing().iter().any(|(name, _)| name.contains(".replaced-")));
+}
+
+#[test]
 fn a_locked_store_times_out() {
     let env = TestEnv::with_sample();
-    let lock_path = env.dir().join(".agent_metrics.json.lock");
+    let lock_path = env.dir().join(".agent_metrics.lock");
     let _held = atomic_fs::FileLock::lock(&lock_path, Duration::from_secs(1)).unwrap();
     let run = env.run(&[
         "--lock-timeout",
@@ -148,8 +164,7 @@ fn an_unwritable_directory_is_an_io_error() {
 #[test]
 fn a_newer_format_is_never_rewritten() {
     let env = TestEnv::empty();
-    let newer =
-        br#"{"version": 9, "project_name": "future", "agents": {}, "events": [], "sessions": []}"#;
+    let newer = br#"{"version": 9, "project_name": "future", "created_at": null, "updated_at": null, "total_sessions": 0, "total_tokens": 0, "total_cost_usd": 0.0, "total_duration_seconds": 0.0, "agents": {}, "events": [], "sessions": []}"#;
     std::fs::write(env.store(), newer).unwrap();
     assert_eq!(env.run(&["status"]).code, 0);
     let run = env.run(&["record", "event", "--agent", "a", "--status", "success"]);

@@ -359,7 +359,7 @@ fn check_reports_the_store_and_its_backup() {
     assert_snapshot!(env.run(&["check"]).snapshot(), @"
     store  ./.agent_metrics.json: sound (5 events, 2 sessions, 3 agents)
     backup ./.agent_metrics.json.bak: missing
-    lock   ./.agent_metrics.json.lock: free
+    lock   ./.agent_metrics.lock: free
     --- stderr ---
     --- exit 0 ---
     ");
@@ -556,10 +556,10 @@ fn record_stream_acknowledges_each_line() {
 #[test]
 fn recover_restores_the_backup() {
     let env = TestEnv::with_two_generations();
-    let run = env.run(&["recover"]);
+    let run = env.run(&["recover", "--force"]);
     let normalised = regex_free_aside(&run.snapshot());
     assert_snapshot!(normalised, @"
-    restored ./.agent_metrics.json from its backup (a restore from the backup was requested); the file it replaced is kept as ./.agent_metrics.json.corrupt-[TIMESTAMP]
+    restored ./.agent_metrics.json from its backup (a restore from ./.agent_metrics.json.bak was requested); the file it replaced is kept as ./.agent_metrics.json.replaced-[TIMESTAMP]
     --- stderr ---
     --- exit 0 ---
     ");
@@ -609,9 +609,10 @@ fn completions_are_generated() {
 pub(crate) fn regex_free_aside(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
-    while let Some(idx) = rest.find(".corrupt-") {
-        out.push_str(&rest[..idx + ".corrupt-".len()]);
-        rest = &rest[idx + ".corrupt-".len()..];
+    while let Some(idx) = rest.find(".corrupt-").or_else(|| rest.find(".replaced-")) {
+        let label_len = if rest[idx..].starts_with(".corrupt-") { 9 } else { 10 };
+        out.push_str(&rest[..idx + label_len]);
+        rest = &rest[idx + label_len..];
         let stamp_len =
             rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(rest.len());
         out.push_str("[TIMESTAMP]");

@@ -57,6 +57,20 @@ impl TestEnv {
         self.dir.path()
     }
 
+    /// Every file in the directory with its bytes, to show that a command wrote nothing.
+    pub(crate) fn listing(&self) -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.dir())
+            .unwrap()
+            .map(|entry| {
+                let entry = entry.unwrap();
+                let bytes = std::fs::read(entry.path()).unwrap_or_default();
+                (entry.file_name().into_string().unwrap(), bytes)
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
     pub(crate) fn store(&self) -> PathBuf {
         self.dir.path().join(".agent_metrics.json")
     }

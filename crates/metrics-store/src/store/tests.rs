@@ -32,8 +32,31 @@ fn the_cache_is_used_only_while_the_file_is_ours() {
 #[test]
 fn lock_and_backup_sit_beside_the_file() {
     let store = MetricsStore::open(std::path::Path::new("/data/.agent_metrics.json")).unwrap();
-    assert_eq!(store.lock_path(), std::path::Path::new("/data/.agent_metrics.json.lock"));
+    // The Python dashboard's lock file and backup names, so both tools exclude each other.
+    assert_eq!(store.lock_path(), std::path::Path::new("/data/.agent_metrics.lock"));
     assert_eq!(store.backup_path(), std::path::Path::new("/data/.agent_metrics.json.bak"));
+    let other = MetricsStore::open(std::path::Path::new("/data/fleet")).unwrap();
+    assert_eq!(other.lock_path(), std::path::Path::new("/data/fleet.lock"));
+}
+
+#[test]
+fn the_cache_is_not_fooled_by_a_recycled_inode() {
+    // Another handle writes many generations; each replace frees an inode that the file
+    // system may hand to the next file. The first handle keeps its generation open, so its
+    // inode cannot be recycled, and it must re-read and see every foreign write (issue 13).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    let open =
+        || MetricsStore::builder(&path).durability(Durability::NoSyncTestsOnly).open().unwrap();
+    let (first, second) = (open(), open());
+    let _ = first.record_event(event("mine")).unwrap();
+    for idx in 0..50 {
+        let _ = second.record_event(event(&format!("theirs-{idx}"))).unwrap();
+    }
+    let _ = first.record_event(event("mine-again")).unwrap();
+    let ids = ids(&first);
+    assert_eq!(ids.len(), 52, "{ids:?}");
+    assert_eq!(first.stats().cache_hits, 0, "the first handle re-read the file");
 }
 
 #[test]

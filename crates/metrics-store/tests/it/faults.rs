@@ -28,7 +28,9 @@ fn a_huge_file_is_refused_not_read() {
     let _ = store.record_event(event("e", "a")).unwrap();
     let small = MetricsStore::builder(&path).max_file_size(64).open().unwrap();
     let err = small.load().unwrap_err();
-    assert!(err.to_string().contains("more than the limit of 64 bytes"), "{err}");
+    assert!(matches!(err, StoreError::Unreadable { .. }), "a read treats it as damage: {err:?}");
+    assert!(err.to_string().contains("more than the limit of 64"), "{err}");
+    // A write refuses rather than keep aside a file that may be perfectly sound.
     assert!(matches!(small.record_event(event("f", "a")), Err(StoreError::Io { .. })));
     assert_eq!(store.load().unwrap().state.events().len(), 1, "nothing was set aside or lost");
 }
@@ -38,8 +40,9 @@ fn deep_nesting_is_damage_not_a_crash() {
     let (_dir, path) = scratch();
     let deep = format!("{{\"x\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
     plant(&path, deep.as_bytes());
-    let loaded = MetricsStore::open(&path).unwrap().load().unwrap();
-    assert!(loaded.recovery.is_some());
+    let store = MetricsStore::open(&path).unwrap();
+    assert!(matches!(store.load(), Err(StoreError::Unreadable { .. })), "a read changes nothing");
+    assert!(store.recover().unwrap().is_some(), "a write's recovery keeps it aside");
 }
 
 #[test]

@@ -268,12 +268,12 @@ fn every_injected_error_while_recovering_is_typed_and_loses_nothing() {
             simulation.inject(fault);
         }
         let installed = simulation.install();
-        let loaded = MetricsStore::open(&dir.join(MAIN)).unwrap().load();
+        let recovered = MetricsStore::open(&dir.join(MAIN)).unwrap().recover();
         drop(installed);
-        (simulation, loaded)
+        (simulation, recovered)
     };
-    let (dry_run, loaded) = recover(fixture(template.path()).path(), None);
-    assert!(loaded.unwrap().recovery.is_some());
+    let (dry_run, recovered) = recover(fixture(template.path()).path(), None);
+    assert!(recovered.unwrap().is_some());
     let calls = dry_run.calls();
     for call in &calls {
         for kind in FaultKind::ALL {
@@ -300,7 +300,7 @@ fn every_injected_error_while_recovering_is_typed_and_loses_nothing() {
                 let main = read(dir.path(), MAIN);
                 assert!(main == Some(damaged.clone()) || main == Some(backup.clone()), "{context}");
 
-                // Repaired: the next load recovers (or finds it recovered), and writes work.
+                // Repaired: the next load shows the backup (or the recovered file), and writes work.
                 let store = MetricsStore::open(&dir.path().join(MAIN)).unwrap();
                 let state = store.load().unwrap_or_else(|err| panic!("{context}: {err}")).state;
                 assert!(state.contains_event("e1") && !state.contains_event("e2"), "{context}");

@@ -23,7 +23,7 @@ fn four_processes_lose_nothing() {
             let mut reads = 0;
             while !done.load(Ordering::Relaxed) {
                 let loaded = reader_store.load().expect("every read is a valid state");
-                assert!(loaded.recovery.is_none(), "nothing was ever damaged");
+                assert!(loaded.fallback.is_none(), "nothing was ever damaged");
                 reads += 1;
             }
             reads

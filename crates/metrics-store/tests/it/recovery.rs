@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use metrics_store::{Durability, MetricsStore, RecoveryAction, StoreError};
+use metrics_store::{Durability, MetricsStore, RecoveryAction, RestoreFrom, StoreError};
 use metrics_types::Limits;
 
 use crate::support::{event, names, plant, scratch, store};
@@ -25,14 +25,23 @@ fn aside_files(dir: &Path) -> Vec<String> {
     names(dir).into_iter().filter(|name| name.contains(".corrupt-")).collect()
 }
 
-/// Damages the file with `bytes`, loads through a new handle, and checks the backup was
-/// restored and the damaged bytes kept aside.
+/// Damages the file with `bytes`; a read through a new handle shows the backup and changes
+/// nothing; a recovery (what a write runs first) restores the backup and keeps the damaged
+/// bytes aside.
 fn check_restored(bytes: &[u8], expect_problem: &str) {
     let (dir, path, _writer) = two_generations();
     plant(&path, bytes);
     let reader = MetricsStore::open(&path).unwrap();
+    let listing = names(dir.path());
     let loaded = reader.load().unwrap();
-    let recovery = loaded.recovery.expect("a recovery is reported");
+    let fallback = loaded.fallback.expect("the read says it shows the backup");
+    assert!(fallback.problem.contains(expect_problem), "{}", fallback.problem);
+    assert!(fallback.to_string().contains("run `agent-metrics recover`"), "{fallback}");
+    assert!(loaded.state.contains_event("e0") && !loaded.state.contains_event("e1"));
+    assert_eq!(names(dir.path()), listing, "a read writes nothing");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "a read writes nothing");
+
+    let recovery = reader.recover().unwrap().expect("a recovery is reported");
     assert_eq!(recovery.action, RecoveryAction::RestoredFromBackup);
     assert!(recovery.problem.contains(expect_problem), "{}", recovery.problem);
     assert_eq!(event_ids(&reader), ["e0"], "the previous generation is back");
@@ -46,7 +55,8 @@ fn check_restored(bytes: &[u8], expect_problem: &str) {
     assert_eq!(recovery.set_aside, [dir.path().join(&aside[0])]);
     assert!(recovery.to_string().contains("the file it replaced is kept as"), "{recovery}");
     assert_eq!(reader.stats().recoveries, 1);
-    assert!(reader.load().unwrap().recovery.is_none(), "recovered once, then sound");
+    assert!(reader.load().unwrap().fallback.is_none(), "recovered once, then sound");
+    assert!(reader.recover().unwrap().is_none(), "nothing more to recover");
 }
 
 #[test]
@@ -62,10 +72,36 @@ fn main_truncated() {
 }
 
 #[test]
-fn main_valid_json_wrong_schema() {
-    check_restored(br#"{"version": 1, "events": [{"event_id": "x"}]}"#, "events[0]");
-    check_restored(br#"{"version": 1, "total_tokens": -5}"#, "total_tokens: must not be negative");
-    check_restored(b"[1, 2, 3]", "not a valid agent-metrics document");
+fn main_valid_json_but_not_what_python_loads() {
+    check_restored(br#"{"version": 1, "events": [{"event_id": "x"}]}"#, "missing top-level key");
+    check_restored(b"{}", "missing top-level key(s): version, project_name");
+    check_restored(br#"{"foo": 1}"#, "missing top-level key");
+    check_restored(b"[1, 2, 3]", "not a JSON object");
+}
+
+#[test]
+fn inconsistent_files_are_findings_never_set_aside() {
+    let (dir, path, _writer) = two_generations();
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    doc["agents"]["a"]["failed_invocations"] = serde_json::json!(5);
+    doc["total_tokens"] = serde_json::json!(-5);
+    doc["events"][0].as_object_mut().unwrap().remove("ended_at");
+    plant(&path, &serde_json::to_vec(&doc).unwrap());
+    let store = MetricsStore::open(&path).unwrap();
+    let loaded = store.load().unwrap();
+    assert!(loaded.fallback.is_none(), "loads as it is");
+    assert_eq!(event_ids(&store), ["e0", "e1"]);
+    assert!(!store.check().is_sound(), "check lists the findings");
+    let _ = store.record_event(event("e2", "b")).unwrap();
+    assert!(aside_files(dir.path()).is_empty(), "nothing set aside");
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(written["agents"]["a"], doc["agents"]["a"], "an untouched profile is kept");
+    assert_eq!(written["events"][0], doc["events"][0], "an untouched event is kept");
+    // The totals the write added to are rewritten (here the event's tokens made the
+    // negative total positive); a write never adds a finding.
+    assert_eq!(written["total_tokens"], serde_json::json!(-5 + 120));
 }
 
 #[test]
@@ -86,7 +122,10 @@ fn main_missing_backup_present() {
     let (dir, path, _writer) = two_generations();
     std::fs::remove_file(&path).unwrap();
     let reader = MetricsStore::open(&path).unwrap();
-    let recovery = reader.load().unwrap().recovery.unwrap();
+    let fallback = reader.load().unwrap().fallback.unwrap();
+    assert_eq!(fallback.problem, "the file is missing");
+    assert!(!path.exists(), "a read restores nothing");
+    let recovery = reader.recover().unwrap().unwrap();
     assert_eq!(recovery.action, RecoveryAction::RestoredFromBackup);
     assert_eq!(recovery.problem, "the file is missing");
     assert!(recovery.set_aside.is_empty());
@@ -100,7 +139,11 @@ fn both_corrupt_starts_fresh_and_keeps_both() {
     plant(&path, b"garbage main");
     plant(&atomic_fs::backup_path(&path), b"garbage backup");
     let reader = MetricsStore::open(&path).unwrap();
-    let recovery = reader.load().unwrap().recovery.unwrap();
+    let err = reader.load().unwrap_err();
+    assert!(matches!(err, StoreError::Unreadable { .. }), "{err:?}");
+    assert!(err.to_string().contains("nothing was changed"), "{err}");
+    assert!(aside_files(dir.path()).is_empty(), "a read sets nothing aside");
+    let recovery = reader.recover().unwrap().unwrap();
     assert!(matches!(recovery.action, RecoveryAction::StartedFresh { .. }), "{recovery:?}");
     assert!(recovery.to_string().starts_with("started"), "{recovery}");
     assert!(event_ids(&reader).is_empty());
@@ -135,7 +178,7 @@ fn recovery_on_update() {
 #[test]
 fn newer_version_is_read_but_never_rewritten() {
     let (_dir, path) = scratch();
-    let newer = br#"{"version": 2, "project_name": "future", "agents": {}, "events": [], "sessions": [], "shards": 4}"#;
+    let newer = br#"{"version": 2, "project_name": "future", "created_at": null, "updated_at": null, "total_sessions": 0, "total_tokens": 0, "total_cost_usd": 0.0, "total_duration_seconds": 0.0, "agents": {}, "events": [], "sessions": [], "shards": 4}"#;
     plant(&path, newer);
     let store = MetricsStore::open(&path).unwrap();
     let loaded = store.load().unwrap();
@@ -155,14 +198,44 @@ fn newer_version_is_read_but_never_rewritten() {
 }
 
 #[test]
-fn explicit_restore_sets_the_current_file_aside() {
+fn restoring_the_backup_over_a_sound_file_needs_force() {
     let (dir, path, store) = two_generations();
-    let recovery = store.restore_from_backup().unwrap();
+    let before = std::fs::read(&path).unwrap();
+    match store.restore(&RestoreFrom::Backup, false) {
+        Err(err @ StoreError::RestoreWouldDiscard { .. }) => {
+            assert!(
+                err.to_string().contains("1 event(s) and 0 session(s) not in the backup"),
+                "{err}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before, "nothing changed");
+    let recovery = store.restore(&RestoreFrom::Backup, true).unwrap();
     assert_eq!(recovery.action, RecoveryAction::RestoredFromBackup);
     assert_eq!(event_ids(&store), ["e0"]);
-    assert_eq!(aside_files(dir.path()).len(), 1);
+    let replaced: Vec<String> =
+        names(dir.path()).into_iter().filter(|name| name.contains(".replaced-")).collect();
+    assert_eq!(replaced.len(), 1, "the sound file is kept aside");
+    assert_eq!(std::fs::read(dir.path().join(&replaced[0])).unwrap(), before);
     plant(&atomic_fs::backup_path(&path), b"bad");
     let before = std::fs::read(&path).unwrap();
-    assert!(matches!(store.restore_from_backup(), Err(StoreError::NoUsableBackup { .. })));
+    let refused = store.restore(&RestoreFrom::Backup, true);
+    assert!(matches!(refused, Err(StoreError::NoUsableBackup { .. })), "{refused:?}");
     assert_eq!(std::fs::read(&path).unwrap(), before, "nothing changed");
+}
+
+#[test]
+fn restoring_a_chosen_file_keeps_the_current_one_aside() {
+    let (dir, path, store) = two_generations();
+    let chosen = dir.path().join("chosen.json");
+    std::fs::copy(&path, &chosen).unwrap();
+    let _ = store.record_event(event("e2", "a")).unwrap();
+    let recovery = store.restore(&RestoreFrom::File(chosen.clone()), false).unwrap();
+    assert_eq!(recovery.action, RecoveryAction::RestoredFromFile { source: chosen });
+    assert_eq!(event_ids(&store), ["e0", "e1"]);
+    let garbage = dir.path().join("garbage.json");
+    plant(&garbage, b"{\"version\": 1}");
+    let refused = store.restore(&RestoreFrom::File(garbage), false);
+    assert!(matches!(refused, Err(StoreError::NoUsableBackup { .. })), "{refused:?}");
 }

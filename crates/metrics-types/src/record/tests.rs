@@ -40,8 +40,9 @@ fn session(id: &str) -> SessionSummary {
 fn check_streak(statuses: &[EventStatus], expect: (u64, u64, u64)) {
     let mut state = DashboardState::new("t");
     for (idx, status) in statuses.iter().enumerate() {
-        let _ =
-            state.record_event(event(&format!("e{idx}"), "a", status.clone()), &Limits::DEFAULT).unwrap();
+        let _ = state
+            .record_event(event(&format!("e{idx}"), "a", status.clone()), &Limits::DEFAULT)
+            .unwrap();
     }
     let profile = &state.agents()["a"];
     assert_eq!((profile.xp(), profile.current_streak(), profile.best_streak()), expect);
@@ -111,8 +112,9 @@ fn eviction_is_fifo_and_keeps_lifetime_totals() {
     let mut state = DashboardState::new("t");
     let mut evicted = 0;
     for idx in 0..5 {
-        if let RecordOutcome::Recorded { evicted: n } =
-            state.record_event(event(&format!("e{idx}"), "a", EventStatus::Success), &limits).unwrap()
+        if let RecordOutcome::Recorded { evicted: n } = state
+            .record_event(event(&format!("e{idx}"), "a", EventStatus::Success), &limits)
+            .unwrap()
         {
             evicted += n;
         }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::{DashboardState, Limits, ValidationError};
+use crate::{DashboardState, Limits};
 
 const SAMPLE: &[u8] = include_bytes!("../../tests/data/agent_metrics.sample.json");
 

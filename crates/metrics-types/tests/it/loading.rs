@@ -4,8 +4,7 @@
 //! unreadable values included.
 
 use metrics_types::{
-    AgentEvent, DashboardState, EventStatus, Limits, NewAgentEvent, REQUIRED_KEYS,
-    ValidationError,
+    AgentEvent, DashboardState, EventStatus, Limits, NewAgentEvent, REQUIRED_KEYS, ValidationError,
 };
 use serde_json::{Value, json};
 
@@ -37,7 +36,7 @@ fn check_untouched_records_survive_a_write(doc: &Value) {
     let event =
         AgentEvent::new(NewAgentEvent::new("new-1", "newcomer", EventStatus::Success, start))
             .unwrap();
-    state.record_event(event, &Limits::DEFAULT).unwrap();
+    let _ = state.record_event(event, &Limits::DEFAULT).unwrap();
     let written: Value = serde_json::from_slice(&state.to_json()).unwrap();
     for (name, profile) in doc["agents"].as_object().unwrap() {
         assert_eq!(&written["agents"][name], profile, "agents.{name}");
@@ -47,7 +46,9 @@ fn check_untouched_records_survive_a_write(doc: &Value) {
     assert_eq!(written["sessions"], doc["sessions"]);
     for (key, value) in doc.as_object().unwrap() {
         let touched = ["total_tokens", "total_cost_usd", "total_duration_seconds", "updated_at"];
-        if !["agents", "events", "sessions"].contains(&key.as_str()) && !touched.contains(&key.as_str()) {
+        if !["agents", "events", "sessions"].contains(&key.as_str())
+            && !touched.contains(&key.as_str())
+        {
             assert_eq!(&written[key], value, "{key}");
         }
     }
@@ -108,7 +109,8 @@ fn nothing_inside_the_records_makes_a_file_damaged() {
 fn nulls_everywhere_are_written_back_as_nulls() {
     let mut doc = sample();
     for event in doc["events"].as_array_mut().unwrap() {
-        for field in ["input_tokens", "output_tokens", "ticket_key", "model_used", "error_message"] {
+        for field in ["input_tokens", "output_tokens", "ticket_key", "model_used", "error_message"]
+        {
             event[field] = Value::Null;
         }
     }
@@ -178,7 +180,9 @@ fn a_write_refuses_to_overwrite_what_it_cannot_read() {
     let err = state.record_event(event("n1", "coding"), &Limits::DEFAULT).unwrap_err();
     assert!(err.to_string().contains("agents.coding: holds a value that cannot be read"), "{err}");
     assert!(!state.contains_event("n1"), "nothing changed");
-    state.record_event(event("n2", "github"), &Limits::DEFAULT).expect("other agents still record");
+    let _ = state
+        .record_event(event("n2", "github"), &Limits::DEFAULT)
+        .expect("other agents still record");
     let written: Value = serde_json::from_slice(&state.to_json()).unwrap();
     assert_eq!(written["agents"]["coding"], doc["agents"]["coding"]);
 }

@@ -116,7 +116,9 @@ fn build(steps: &[Step], limits: &Limits) -> (DashboardState, BTreeMap<String, S
                 }
             }
             Step::Session(input) => {
-                let _ = state.record_session(SessionSummary::new(input.clone()).unwrap(), limits).unwrap();
+                let _ = state
+                    .record_session(SessionSummary::new(input.clone()).unwrap(), limits)
+                    .unwrap();
             }
         }
     }

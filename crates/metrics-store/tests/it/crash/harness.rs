@@ -247,9 +247,10 @@ fn reopen(image: &CrashImage, expect: &Expectation) -> Result<Reopened, String> 
         .project_name(PROJECT)
         .open()
         .map_err(|err| format!("open: {err}"))?;
+    let recovery = store.recover().map_err(|err| format!("the store does not recover: {err}"))?;
     let loaded = store.load().map_err(|err| format!("the store does not open: {err}"))?;
     let was_damaged = expect.damaged.is_some() && image.read(MAIN) == expect.damaged.as_deref();
-    match (&loaded.recovery, was_damaged) {
+    match (&recovery, was_damaged) {
         (None, false) | (Some(_), true) => {}
         (Some(recovery), false) => {
             return Err(format!("a crash left a file that needed recovery: {recovery}"));

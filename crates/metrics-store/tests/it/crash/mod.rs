@@ -135,8 +135,8 @@ fn every_crash_during_corruption_recovery_is_survived() {
         kept: Vec::new(),
     };
     let simulation = run(dir.path(), &mut expect, |store, acknowledged| {
-        let loaded = store.load().unwrap();
-        assert!(loaded.recovery.is_some(), "the damaged file is recovered");
+        let recovery = store.recover().unwrap();
+        assert!(recovery.is_some(), "the damaged file is recovered");
         acknowledged();
         let _ = store.record_event(event("after-recovery", "coding")).unwrap();
         acknowledged();
@@ -162,10 +162,10 @@ fn every_crash_while_starting_afresh_is_survived() {
         kept: vec![damaged_backup],
     };
     let simulation = run(dir.path(), &mut expect, |store, acknowledged| {
-        let loaded = store.load().unwrap();
+        let recovery = store.recover().unwrap();
         assert!(
             matches!(
-                loaded.recovery.map(|recovery| recovery.action),
+                recovery.map(|recovery| recovery.action),
                 Some(metrics_store::RecoveryAction::StartedFresh { .. })
             ),
             "both files are unusable"
