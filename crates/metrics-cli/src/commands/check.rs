@@ -13,6 +13,10 @@ use crate::error::CliError;
 pub(crate) fn check(context: &mut Context, as_json: bool) -> Result<String, CliError> {
     let store = context.open_store()?;
     let report = store.check();
+    // No store at all is not sound: a `check || alert` cron line must see a deleted store.
+    if report.main.verdict == Verdict::Missing && report.backup.verdict == Verdict::Missing {
+        return Err(CliError::NoStore { path: context.store_path.clone() });
+    }
     let sound = report.is_sound();
     let lock_free = store.lock_is_free()?;
     let out = if as_json {

@@ -4,4 +4,6 @@ mod bad_input;
 mod commands;
 mod concurrency;
 mod export;
+mod python;
+mod reads;
 mod support;
