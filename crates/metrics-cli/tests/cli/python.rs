@@ -17,11 +17,14 @@ const WRITER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/dashboar
 
 /// Whether `python3` runs here; says why not on stderr (CI has it: `.ci/run` checks).
 pub(crate) fn python_available() -> bool {
-    let found = Command::new("python3").arg("--version").output().is_ok_and(|out| out.status.success());
+    let found =
+        Command::new("python3").arg("--version").output().is_ok_and(|out| out.status.success());
     if !found {
         #[expect(clippy::print_stderr, reason = "a skipped cross-language test says why")]
         {
-            eprintln!("SKIPPED: python3 is not installed, so the mixed Python/Rust fleet test cannot run");
+            eprintln!(
+                "SKIPPED: python3 is not installed, so the mixed Python/Rust fleet test cannot run"
+            );
         }
     }
     found
@@ -77,8 +80,9 @@ fn python_and_rust_writers_on_one_store_lose_nothing() {
     for i in 0..per_writer {
         let id = format!("lib-{i}");
         let start = Timestamp::now();
-        let event = AgentEvent::new(NewAgentEvent::new(&id, "library", EventStatus::Success, start))
-            .unwrap();
+        let event =
+            AgentEvent::new(NewAgentEvent::new(&id, "library", EventStatus::Success, start))
+                .unwrap();
         if handle.record_event(event).is_ok() {
             library_acks.push(id);
         }

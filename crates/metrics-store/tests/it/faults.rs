@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use atomic_fs::FileLock;
 use metrics_store::{Durability, MetricsStore, StoreError};
-use metrics_types::Limits;
+use metrics_types::{AgentEvent, EventStatus, Limits, NewAgentEvent};
 
 use crate::child::run_role;
-use crate::support::{event, names, plant, scratch, store};
+use crate::support::{at, event, names, plant, scratch, store};
 
 #[test]
 fn a_directory_where_the_file_should_be() {
@@ -193,4 +193,84 @@ fn a_failed_flush_is_final_for_the_handle() {
     // The failed rename wrote nothing; the unflushed write was renamed into place before its
     // directory flush failed (visible, but reported as failed); the refused one never ran.
     assert_eq!(ids, ["before", "after-rename", "unflushed", "fresh"]);
+}
+
+#[test]
+fn a_write_past_the_write_limit_is_refused_and_changes_nothing() {
+    // Issue 12: the write limit is half the read limit, checked before anything is written,
+    // so every acknowledged write can be read back (even after the Python dashboard's
+    // indented rewrite).
+    let (dir, path) = scratch();
+    let store = MetricsStore::builder(&path)
+        .max_file_size(16 * 1024)
+        .durability(Durability::NoSyncTestsOnly)
+        .open()
+        .unwrap();
+    let mut recorded = 0;
+    let err = loop {
+        match store.record_event(event(&format!("e{recorded}"), "a")) {
+            Ok(_) => recorded += 1,
+            Err(err) => break err,
+        }
+        assert!(recorded < 1000, "the limit was never reached");
+    };
+    assert!(matches!(err, StoreError::TooLarge { limit: 8192, .. }), "{err:?}");
+    let listing = names(dir.path());
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() <= 8 * 1024);
+    assert!(store.record_event(event("again", "a")).is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing changed");
+    assert_eq!(names(dir.path()), listing);
+    assert_eq!(store.load().unwrap().state.events().len(), recorded, "all acknowledged, readable");
+}
+
+#[test]
+fn long_tracebacks_are_recorded_truncated_and_the_store_stays_readable() {
+    // Issue 12: 480 error events with 145 KB tracebacks once made a 71.6 MB file that no
+    // command could read. Free text is cut with a visible marker; the events are recorded.
+    let (_dir, path) = scratch();
+    let store =
+        MetricsStore::builder(&path).durability(Durability::NoSyncTestsOnly).open().unwrap();
+    let traceback = "Traceback (most recent call last):\n  File \"agent.py\"\n".repeat(2800);
+    assert!(traceback.len() > 145_000);
+    let events: Vec<AgentEvent> = (0..480)
+        .map(|idx| {
+            AgentEvent::new(NewAgentEvent {
+                error_message: traceback.clone(),
+                ..NewAgentEvent::new(&format!("err-{idx}"), "a", EventStatus::Error, at(0))
+            })
+            .unwrap()
+        })
+        .collect();
+    let outcome = store.record_events(events).unwrap();
+    assert_eq!(outcome.recorded, 480);
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size < 5 * 1024 * 1024, "{size} bytes");
+    let state = store.load().unwrap().state;
+    let message = state.events()[0].error_message();
+    assert!(message.len() <= metrics_types::MAX_ERROR_MESSAGE_BYTES);
+    assert!(
+        message.ends_with(&metrics_types::truncation_marker(traceback.len())),
+        "{}",
+        &message[message.len() - 60..]
+    );
+}
+
+#[test]
+fn a_symlinked_store_writes_beside_the_real_file_and_keeps_the_link() {
+    let (dir, _) = scratch();
+    let real_dir = dir.path().join("dotfiles");
+    std::fs::create_dir(&real_dir).unwrap();
+    let real = real_dir.join("metrics.json");
+    let link = dir.path().join(".agent_metrics.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let store =
+        MetricsStore::builder(&link).durability(Durability::NoSyncTestsOnly).open().unwrap();
+    assert_eq!(store.path(), real, "resolved once, at open");
+    let _ = store.record_event(event("e1", "a")).unwrap();
+    let _ = store.record_event(event("e2", "a")).unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "still a link");
+    assert!(real_dir.join("metrics.lock").exists() && real_dir.join("metrics.json.bak").exists());
+    let through_link = MetricsStore::open(&link).unwrap().load().unwrap().state;
+    assert_eq!(through_link.events().len(), 2);
 }
