@@ -1,6 +1,7 @@
 //! Reads never write (issue 12): every read command, on a damaged, an inconsistent, a missing
 //! and a FIFO store, leaves the directory exactly as it was (same names, same bytes), the
 //! lock file included; a FIFO is refused at once, never waited on.
+#![expect(clippy::disallowed_methods, reason = "fixtures plant damaged files directly")]
 
 use std::time::{Duration, Instant};
 
@@ -21,15 +22,14 @@ const READS: &[&[&str]] = &[
 /// Runs every read command and asserts the directory is unchanged; returns the exit codes.
 fn check(env: &TestEnv) -> Vec<i32> {
     let before = env.listing();
-    let codes = READS
+    READS
         .iter()
         .map(|args| {
             let run = env.run(args);
             assert_eq!(env.listing(), before, "{args:?} changed the directory");
             run.code
         })
-        .collect();
-    codes
+        .collect()
 }
 
 #[test]
