@@ -51,6 +51,18 @@ pub(crate) struct Options {
     /// Seed of the schedule (writes, batches, kills); printed so a run can be repeated
     #[arg(long)]
     pub(crate) seed: Option<u64>,
+    /// Python writers beside ours: processes that follow the Python dashboard's protocol
+    /// (its lock file, load check, backup copy and indented rewrite), each recording
+    /// --python-ops events; with --corrupt they start after the corruption is recovered
+    #[arg(long, default_value_t = 0)]
+    pub(crate) python_writers: usize,
+    /// Events per Python writer
+    #[arg(long, default_value_t = 50)]
+    pub(crate) python_ops: usize,
+    /// Threads that spin for the whole run, to take CPU from the lock holder (e.g. two per
+    /// core: a waiter that spins would then starve the holder)
+    #[arg(long, default_value_t = 0)]
+    pub(crate) busy_loops: usize,
     /// Keep the scratch directory for inspection
     #[arg(long)]
     pub(crate) keep: bool,
@@ -60,7 +72,8 @@ pub(crate) struct Options {
 }
 
 impl Options {
-    /// The short profile CI runs: 4 writers x 200 events, 2 readers, 20 kills, a corruption.
+    /// The short profile CI runs: 4 writers x 200 events, 2 readers, 20 kills, a corruption,
+    /// and 2 Python writers x 30 events.
     pub(crate) fn ci() -> Options {
         Options {
             writers: 4,
@@ -70,6 +83,9 @@ impl Options {
             chaos: true,
             kills: 20,
             corrupt: true,
+            python_writers: 2,
+            python_ops: 30,
+            busy_loops: 0,
             seed: None,
             keep: false,
             json: false,
@@ -116,7 +132,13 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
 /// What the run produced, before the final inspection of the store.
 pub(crate) struct RunOutcome {
     pub(crate) writers: Vec<WriterOutcome>,
-    pub(crate) readers: Vec<serde_json::Value>,
+    pub(crate) readers: Vec<verify::ReaderReport>,
+    /// From just before the deliberate corruption to the first acknowledged write after it
+    /// (ns since the Unix epoch): damaged reads that started inside it are expected.
+    pub(crate) corruption_window: Option<(u128, u128)>,
+    /// Loads by the Python writers that found the data file damaged (each fell back to the
+    /// backup, as the dashboard does).
+    pub(crate) python_damaged_loads: u64,
     pub(crate) kills: u64,
     pub(crate) lost_to_corruption: HashSet<String>,
     pub(crate) corruptions: u64,
@@ -163,7 +185,8 @@ fn drive(
     let sent: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     let started = Instant::now();
 
-    let (writers, kills, corruption) = std::thread::scope(|scope| {
+    let busy = BusyLoops::start(options.busy_loops);
+    let (writers, kills, corruption, python) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..options.writers)
             .map(|index| {
                 let writer = Writer {
@@ -204,6 +227,7 @@ fn drive(
         let corruption = halfway.as_ref().map(|halfway| {
             halfway.arrive.wait();
             let last = acks.load(Ordering::SeqCst);
+            let corrupted_at = now_ns();
             let garbage = b"{\"version\": 1, \"events\": [{\"event_id\": \"torn";
             #[expect(
                 clippy::disallowed_methods,
@@ -211,8 +235,22 @@ fn drive(
             )]
             let written = std::fs::write(store, garbage);
             halfway.resume.wait();
-            (last, written)
+            // The first write acknowledged after the corruption recovered the file: reads
+            // that start later must see whole generations again.
+            let give_up = Instant::now() + Duration::from_secs(60);
+            while acks.load(Ordering::SeqCst) == last && Instant::now() < give_up {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            (last, written, (corrupted_at, now_ns()))
         });
+        let python = if options.python_writers == 0 {
+            Vec::new()
+        } else {
+            // With a corruption they start after it was recovered: the Python dashboard
+            // overwrites a damaged file without keeping it, which the run would count as
+            // the loss of the write acknowledged last before the corruption.
+            python_writers(options, dir, store)
+        };
 
         let writers: Vec<Result<WriterOutcome, String>> = handles
             .into_iter()
@@ -220,16 +258,28 @@ fn drive(
                 handle.join().unwrap_or_else(|_| Err("a writer thread panicked".to_owned()))
             })
             .collect();
+        let python: Vec<Result<PythonOutcome, String>> =
+            python.into_iter().map(PythonWriter::finish).collect();
         done.store(true, Ordering::SeqCst);
         let kills = chaos_thread.map_or(0, |thread| thread.join().unwrap_or(0));
-        (writers, kills, corruption)
+        (writers, kills, corruption, python)
     });
     progress.finish_and_clear();
+    drop(busy);
     let elapsed = started.elapsed();
-    let writers: Vec<WriterOutcome> = writers.into_iter().collect::<Result<_, _>>()?;
+    let mut writers: Vec<WriterOutcome> = writers.into_iter().collect::<Result<_, _>>()?;
+    let python: Vec<PythonOutcome> = python.into_iter().collect::<Result<_, _>>()?;
+    let python_damaged_loads = python.iter().map(|outcome| outcome.damaged_loads).sum();
+    let mut sent = sent.into_inner().unwrap_or_default();
+    for outcome in python {
+        sent.extend(outcome.sent);
+        writers.push(outcome.writer);
+    }
 
     let mut lost_to_corruption = HashSet::new();
-    if let Some((last_counter, written)) = corruption {
+    let mut corruption_window = None;
+    if let Some((last_counter, written, window)) = corruption {
+        corruption_window = Some(window);
         written.map_err(|err| format!("cannot corrupt the store: {err}"))?;
         // The write acknowledged last before the corruption lived only in the corrupted
         // generation; the backup is the one before it.
@@ -250,20 +300,140 @@ fn drive(
         .into_iter()
         .map(|child| {
             let output = child.wait_with_output().map_err(|err| err.to_string())?;
-            serde_json::from_slice(&output.stdout)
-                .map_err(|err| format!("a reader's report: {err}"))
+            let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+                .map_err(|err| format!("a reader's report: {err}"))?;
+            Ok(verify::ReaderReport {
+                reads: report["reads"].as_u64().unwrap_or(0),
+                damaged: report["damaged"].as_u64().unwrap_or(0),
+                damaged_starts: report["damaged_starts"]
+                    .as_array()
+                    .map(|starts| {
+                        starts.iter().filter_map(|s| s.as_u64().map(u128::from)).collect()
+                    })
+                    .unwrap_or_default(),
+                errors: report["errors"]
+                    .as_array()
+                    .map(|errors| {
+                        errors.iter().filter_map(|e| e.as_str().map(str::to_owned)).collect()
+                    })
+                    .unwrap_or_default(),
+            })
         })
-        .collect::<Result<Vec<serde_json::Value>, String>>()?;
-    let sent = sent.into_inner().unwrap_or_default();
+        .collect::<Result<Vec<verify::ReaderReport>, String>>()?;
     Ok(RunOutcome {
         writers,
         readers,
+        corruption_window,
+        python_damaged_loads,
         kills,
         corruptions: u64::from(options.corrupt),
         lost_to_corruption,
         sent,
         elapsed,
     })
+}
+
+/// Nanoseconds since the Unix epoch, the clock the readers stamp their reads with.
+fn now_ns() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+}
+
+/// The Python dashboard's protocol, as the CLI's tests drive it.
+const PYTHON_WRITER: &str = "crates/metrics-cli/tests/python/dashboard_writer.py";
+
+/// A running Python writer.
+struct PythonWriter {
+    name: String,
+    ops: usize,
+    acks: PathBuf,
+    child: Result<Child, String>,
+}
+
+/// What a Python writer did, as a writer log for the verifier.
+struct PythonOutcome {
+    writer: WriterOutcome,
+    sent: HashSet<String>,
+    damaged_loads: u64,
+}
+
+fn python_writers(options: &Options, dir: &Path, store: &Path) -> Vec<PythonWriter> {
+    let script = workspace_root().join(PYTHON_WRITER);
+    (0..options.python_writers)
+        .map(|idx| {
+            let name = format!("python-{idx}");
+            let acks = dir.join(format!("{name}.acks"));
+            let child = Command::new("python3")
+                .arg(&script)
+                .arg(store.parent().unwrap_or(dir))
+                .arg(&name)
+                .arg(options.python_ops.to_string())
+                .arg(&acks)
+                .stderr(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .map_err(|err| format!("cannot start python3 (needed by --python-writers): {err}"));
+            PythonWriter { name, ops: options.python_ops, acks, child }
+        })
+        .collect()
+}
+
+impl PythonWriter {
+    fn finish(self) -> Result<PythonOutcome, String> {
+        let output = self.child?.wait_with_output().map_err(|err| err.to_string())?;
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        // Exit 3 reports damaged loads (each fell back to the backup); anything else failed.
+        let damaged_loads = match output.status.code() {
+            Some(0) => 0,
+            Some(3) => stderr.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1),
+            _ => return Err(format!("{} failed: {stderr}", self.name)),
+        };
+        let acked: Vec<(String, String)> = std::fs::read_to_string(&self.acks)
+            .unwrap_or_default()
+            .lines()
+            .map(|id| (id.to_owned(), self.name.clone()))
+            .collect();
+        let sent = (0..self.ops).map(|idx| format!("{}-{idx}", self.name)).collect();
+        let writer = WriterOutcome {
+            log: verify::WriterLog { acked, in_flight: Vec::new() },
+            restarts: 0,
+            stats: Vec::new(),
+            acked_writes: Vec::new(),
+        };
+        Ok(PythonOutcome { writer, sent, damaged_loads })
+    }
+}
+
+/// Threads that spin until dropped.
+struct BusyLoops {
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl BusyLoops {
+    fn start(count: usize) -> BusyLoops {
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = (0..count)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut spins = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        spins = std::hint::black_box(spins.wrapping_add(1));
+                    }
+                })
+            })
+            .collect();
+        BusyLoops { stop, threads }
+    }
+}
+
+impl Drop for BusyLoops {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Kills a random writer at random moments: after a random number of acknowledged events

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use super::verify::{Check, verify};
+use super::verify::{Check, readers_saw_only_whole_generations, verify};
 use super::{Options, RunOutcome, observe};
 
 pub(crate) fn progress(total: Option<u64>, quiet: bool) -> indicatif::ProgressBar {
@@ -47,15 +47,23 @@ impl Report {
         let observed = observe(binary, store, &outcome)?;
         let mut checks = verify(&observed);
         checks.push(file_check(binary, store));
-        checks.push(readers_check(&outcome.readers));
+        checks.push(readers_saw_only_whole_generations(&outcome.readers, outcome.corruption_window));
         checks.push(leftovers_check(dir, store));
+        if options.python_writers > 0 {
+            let damaged = outcome.python_damaged_loads;
+            checks.push(Check {
+                name: "the Python writers never loaded a damaged file",
+                passed: damaged == 0,
+                detail: format!("{damaged} damaged loads"),
+            });
+        }
 
         let events: u64 = outcome.writers.iter().map(|w| w.log.acked.len() as u64).sum();
         let stats: Vec<&Value> = outcome.writers.iter().flat_map(|w| w.stats.iter()).collect();
         let sum = |key: &str| stats.iter().filter_map(|s| s[key].as_u64()).sum::<u64>();
         let max = |key: &str| stats.iter().filter_map(|s| s[key].as_u64()).max().unwrap_or(0);
-        let reader_sum =
-            |key: &str| outcome.readers.iter().filter_map(|r| r[key].as_u64()).sum::<u64>();
+        let reads: u64 = outcome.readers.iter().map(|r| r.reads).sum();
+        let damaged_reads: u64 = outcome.readers.iter().map(|r| r.damaged).sum();
         let secs = outcome.elapsed.as_secs_f64();
         let writes: u64 = outcome.writers.iter().map(|w| w.acked_writes.len() as u64).sum();
         let acquisitions = sum("lock_acquisitions");
@@ -82,8 +90,11 @@ impl Report {
             "corruptions": outcome.corruptions,
             "events_lost_with_the_corrupted_generation": outcome.lost_to_corruption.len(),
             "recoveries_by_writers": sum("recoveries"),
-            "reads": reader_sum("reads"),
-            "recoveries_observed_by_readers": reader_sum("recoveries"),
+            "reads": reads,
+            "damaged_reads_in_the_corruption_window": damaged_reads,
+            "python_writers": options.python_writers,
+            "python_damaged_loads": outcome.python_damaged_loads,
+            "busy_loops": options.busy_loops,
         });
         Ok(Report { checks, summary })
     }
@@ -131,9 +142,15 @@ impl Report {
             s["recoveries_by_writers"]
         );
         println!(
-            "readers: {} reads without the lock, {} recoveries observed",
-            s["reads"], s["recoveries_observed_by_readers"]
+            "readers: {} reads without any lock or recovery, {} of them damaged (all inside the deliberate corruption window, or the run failed)",
+            s["reads"], s["damaged_reads_in_the_corruption_window"]
         );
+        if s["python_writers"].as_u64().unwrap_or(0) > 0 {
+            println!(
+                "python writers: {} (the dashboard's protocol), {} damaged loads seen by them",
+                s["python_writers"], s["python_damaged_loads"]
+            );
+        }
     }
 }
 
@@ -151,28 +168,11 @@ fn file_check(binary: &Path, store: &Path) -> Check {
     }
 }
 
-fn readers_check(readers: &[Value]) -> Check {
-    let invalid: u64 = readers.iter().filter_map(|r| r["invalid"].as_u64()).sum();
-    let reads: u64 = readers.iter().filter_map(|r| r["reads"].as_u64()).sum();
-    let errors: Vec<String> = readers
-        .iter()
-        .flat_map(|r| r["errors"].as_array().cloned().unwrap_or_default())
-        .map(|e| e.to_string())
-        .collect();
-    Check {
-        name: "readers saw no torn or invalid state",
-        passed: invalid == 0,
-        detail: if invalid == 0 {
-            format!("{reads} reads")
-        } else {
-            format!("{invalid} of {reads} reads failed: {}", errors.join("; "))
-        },
-    }
-}
-
 fn leftovers_check(dir: &Path, store: &Path) -> Check {
     let name = store.file_name().unwrap_or_default().to_string_lossy().into_owned();
-    let prefixes = [format!(".{name}.tmp."), format!(".{name}.bak-tmp.")];
+    // Ours, and the Python dashboard's (`.agent_metrics_*.tmp`, `.agent_metrics_bak_*.tmp`).
+    let prefixes =
+        [format!(".{name}.tmp."), format!(".{name}.bak-tmp."), ".agent_metrics_".to_owned()];
     let leftovers: Vec<String> = std::fs::read_dir(dir)
         .map(|entries| {
             entries

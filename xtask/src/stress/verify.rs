@@ -195,5 +195,48 @@ fn lifetime_totals(observed: &Observed) -> Check {
     )
 }
 
+/// What one reader process reported.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReaderReport {
+    pub(crate) reads: u64,
+    /// Reads that were not a whole, valid generation (the file damaged or missing, so the
+    /// backup was shown; or a rule broken), however many there were.
+    pub(crate) damaged: u64,
+    /// When each damaged read started, in ns since the Unix epoch (the first 10 000).
+    pub(crate) damaged_starts: Vec<u128>,
+    /// The first few problems, in words.
+    pub(crate) errors: Vec<String>,
+}
+
+/// Readers read without any lock and without recovery, so a torn or invalid generation is a
+/// damaged read. The only ones allowed started inside `window` (from the deliberate
+/// corruption to the first acknowledged write after it, which recovered the file).
+pub(crate) fn readers_saw_only_whole_generations(
+    readers: &[ReaderReport],
+    window: Option<(u128, u128)>,
+) -> Check {
+    let reads: u64 = readers.iter().map(|r| r.reads).sum();
+    let damaged: u64 = readers.iter().map(|r| r.damaged).sum();
+    let inside = |start: &u128| window.is_some_and(|(from, to)| (from..=to).contains(start));
+    let allowed: u64 =
+        readers.iter().map(|r| r.damaged_starts.iter().filter(|s| inside(s)).count() as u64).sum();
+    let unexplained = damaged - allowed.min(damaged);
+    let problems = if unexplained == 0 {
+        Vec::new()
+    } else {
+        let examples: Vec<&str> =
+            readers.iter().flat_map(|r| r.errors.iter().map(String::as_str)).take(3).collect();
+        vec![format!(
+            "{unexplained} of {reads} lock-free reads saw a damaged or invalid file outside the corruption window: {}",
+            examples.join("; ")
+        )]
+    };
+    check(
+        "lock-free readers saw only whole, valid generations",
+        problems,
+        format!("{reads} reads, {allowed} damaged inside the deliberate corruption window"),
+    )
+}
+
 #[cfg(test)]
 mod tests;

@@ -101,3 +101,34 @@ fn the_write_lost_with_a_corrupted_generation_is_allowed() {
     run.lost_to_corruption.insert("a3".to_owned());
     assert!(failures(&run).is_empty(), "{:?}", verify(&run));
 }
+
+fn reader(damaged_starts: &[u128]) -> super::ReaderReport {
+    super::ReaderReport {
+        reads: 100,
+        damaged: damaged_starts.len() as u64,
+        damaged_starts: damaged_starts.to_vec(),
+        errors: vec!["torn".to_owned(); damaged_starts.len().min(1)],
+    }
+}
+
+#[test]
+fn readers_pass_when_every_read_was_whole() {
+    let check = super::readers_saw_only_whole_generations(&[reader(&[]), reader(&[])], None);
+    assert!(check.passed, "{check:?}");
+}
+
+#[test]
+fn a_torn_read_fails_the_run() {
+    let check = super::readers_saw_only_whole_generations(&[reader(&[]), reader(&[500])], None);
+    assert!(!check.passed, "a damaged read without a corruption is a torn read");
+    assert!(check.detail.contains("1 of 200"), "{}", check.detail);
+}
+
+#[test]
+fn only_reads_inside_the_corruption_window_are_allowed() {
+    let window = Some((1_000, 2_000));
+    let inside = super::readers_saw_only_whole_generations(&[reader(&[1_000, 1_500, 2_000])], window);
+    assert!(inside.passed, "{inside:?}");
+    let outside = super::readers_saw_only_whole_generations(&[reader(&[1_500, 2_001])], window);
+    assert!(!outside.passed, "a damaged read after the recovery is a torn read");
+}
