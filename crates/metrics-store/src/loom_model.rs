@@ -14,6 +14,12 @@
 //! - a store update (`MetricsStore::transact_locked`: read the current generation, apply the
 //!   change, write the next generation) is [`increment`].
 //!
+//! - the handle's cache of the state it last wrote (`MetricsStore::current_state`): the model
+//!   runs the real decision, `Cached::is_current`, on inode numbers drawn from a file system
+//!   that recycles the lowest free inode ([`InodeTable`]), the worst case for an identity
+//!   check. A handle keeps its cached generation open (registered in the table), as the store
+//!   keeps the `File`; the mutant that does not is caught losing an update.
+//!
 //! The mutants at the end are protocols that must fail, and the tests assert that loom finds
 //! the failure: a model that cannot fail proves nothing.
 
@@ -323,4 +329,107 @@ fn loom_mutant_write_in_place_tears_reads() {
         let read = Generation { number, counter, check };
         assert!(read == Generation::new(0, 0) || read.is_whole(), "a torn read");
     });
+}
+
+/// The inode numbers of a file system that recycles the lowest free one. A number is in use
+/// while the path names that generation or some handle holds it open.
+struct InodeTable {
+    /// Open inodes, one entry per open descriptor.
+    open: Mutex<Vec<u64>>,
+}
+
+/// A generation with the inode it was written to.
+#[derive(Clone, Copy)]
+struct Stored {
+    inode: u64,
+    counter: u64,
+}
+
+/// The file system for the cache model: the directory entry and the inode table.
+struct CacheWorld {
+    flock: ModelFlock,
+    entry: Mutex<Stored>,
+    inodes: InodeTable,
+}
+
+/// A handle whose cache is the generation it last wrote, held open unless `holds_file` is
+/// false (the mutant).
+struct CachingHandle {
+    cache: Mutex<Option<Stored>>,
+    holds_file: bool,
+}
+
+/// `MetricsStore::transact_locked` for one update, with the real cache decision.
+fn cached_increment(world: &CacheWorld, handle: &CachingHandle) {
+    with_both_locks(
+        &handle.cache,
+        || world.flock.lock(usize::MAX),
+        |cache, _guard| {
+            let now = *world.entry.lock().unwrap();
+            let cached = cache.take();
+            let counter = match cached {
+                Some(cached)
+                    if crate::store::Cached::is_current(Some(now.inode), &cached.inode) =>
+                {
+                    cached.counter
+                }
+                _ => now.counter,
+            };
+            let mut open = world.inodes.open.lock().unwrap();
+            // The old cache entry's file is closed once the new generation replaces it.
+            if handle.holds_file
+                && let Some(cached) = cached
+                && let Some(idx) = open.iter().position(|inode| *inode == cached.inode)
+            {
+                open.swap_remove(idx);
+            }
+            // The lowest inode neither named by the path nor held open anywhere.
+            let inode = (1..).find(|n| *n != now.inode && !open.contains(n)).unwrap();
+            let next = Stored { inode, counter: counter + 1 };
+            *world.entry.lock().unwrap() = next;
+            if handle.holds_file {
+                open.push(inode);
+            }
+            *cache = Some(next);
+            Ok::<(), Failure>(())
+        },
+    )
+    .unwrap();
+}
+
+fn run_cache_model(holds_file: bool) {
+    model(move || {
+        let world = Arc::new(CacheWorld {
+            flock: ModelFlock::new(),
+            entry: Mutex::new(Stored { inode: 1, counter: 0 }),
+            inodes: InodeTable { open: Mutex::new(Vec::new()) },
+        });
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let world = world.clone();
+                let handle = Arc::new(CachingHandle { cache: Mutex::new(None), holds_file });
+                thread::spawn(move || {
+                    cached_increment(&world, &handle);
+                    cached_increment(&world, &handle);
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(world.entry.lock().unwrap().counter, 4, "an update was lost");
+    });
+}
+
+#[test]
+fn loom_the_cache_holding_its_file_never_reuses_a_stale_state() {
+    run_cache_model(true);
+}
+
+/// A cache that compares identities but lets its file close: the inode is recycled by a
+/// later generation, the identity matches, and a stale state is written over it.
+#[test]
+#[should_panic(expected = "an update was lost")]
+fn loom_mutant_cache_without_its_file_open_loses_updates() {
+    run_cache_model(false);
 }

@@ -129,9 +129,10 @@ pub(crate) struct Cached {
 }
 
 impl Cached {
-    /// The decision at the heart of the cache, kept apart so the loom model runs it: reuse
-    /// the cached state only if the path names the same generation now.
-    pub(crate) fn is_current(identity_now: Option<FileIdentity>, cached: &FileIdentity) -> bool {
+    /// The decision at the heart of the cache, kept apart (and generic over the identity) so
+    /// the loom model runs it: reuse the cached state only if the path names the same
+    /// generation now.
+    pub(crate) fn is_current<I: PartialEq>(identity_now: Option<I>, cached: &I) -> bool {
         identity_now.as_ref() == Some(cached)
     }
 }
@@ -434,19 +435,7 @@ impl MetricsStore {
         backup: Backup,
     ) -> Result<Option<FileIdentity>, StoreError> {
         let bytes = state.to_json();
-        // `to_json` cannot produce nothing; were it ever to, an empty generation must not
-        // become durable and rotate the good one into the backup.
-        if bytes.is_empty() {
-            return Err(StoreError::EmptyWrite { path: self.path.clone() });
-        }
-        let limit = self.config.write_limit();
-        if bytes.len() as u64 > limit {
-            return Err(StoreError::TooLarge {
-                path: self.path.clone(),
-                size: bytes.len() as u64,
-                limit,
-            });
-        }
+        self.check_payload(&bytes)?;
         let config = ReplaceConfig { durability: self.fs_durability(), backup };
         writer.cached = None;
         let result = match file_lock {
@@ -461,6 +450,21 @@ impl MetricsStore {
         let identity = replaced.identity;
         writer.cached = Some(Cached { identity, file: replaced.file, state });
         Ok(Some(identity))
+    }
+
+    /// Refuses a payload that must never become a durable generation: an empty one (which
+    /// `to_json` cannot produce; were it ever to, it would rotate the good generation into
+    /// the backup and leave nothing), or one over the write limit (it could not be read back).
+    pub(crate) fn check_payload(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        if bytes.is_empty() {
+            return Err(StoreError::EmptyWrite { path: self.path.clone() });
+        }
+        let limit = self.config.write_limit();
+        if bytes.len() as u64 > limit {
+            let size = bytes.len() as u64;
+            return Err(StoreError::TooLarge { path: self.path.clone(), size, limit });
+        }
+        Ok(())
     }
 
     /// Under the lock: removes temporary files of writers that died mid-write, ours and (for

@@ -47,7 +47,8 @@ impl Report {
         let observed = observe(binary, store, &outcome)?;
         let mut checks = verify(&observed);
         checks.push(file_check(binary, store));
-        checks.push(readers_saw_only_whole_generations(&outcome.readers, outcome.corruption_window));
+        checks
+            .push(readers_saw_only_whole_generations(&outcome.readers, outcome.corruption_window));
         checks.push(leftovers_check(dir, store));
         if options.python_writers > 0 {
             let damaged = outcome.python_damaged_loads;

@@ -64,3 +64,16 @@ fn the_handle_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<MetricsStore>();
 }
+
+#[test]
+fn an_empty_or_oversized_payload_is_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        MetricsStore::builder(&dir.path().join("m.json")).max_file_size(100).open().unwrap();
+    assert!(matches!(store.check_payload(b""), Err(crate::StoreError::EmptyWrite { .. })));
+    assert!(matches!(
+        store.check_payload(&[b' '; 51]),
+        Err(crate::StoreError::TooLarge { size: 51, limit: 50, .. })
+    ));
+    assert!(store.check_payload(&[b' '; 50]).is_ok());
+}

@@ -127,7 +127,8 @@ fn a_torn_read_fails_the_run() {
 #[test]
 fn only_reads_inside_the_corruption_window_are_allowed() {
     let window = Some((1_000, 2_000));
-    let inside = super::readers_saw_only_whole_generations(&[reader(&[1_000, 1_500, 2_000])], window);
+    let inside =
+        super::readers_saw_only_whole_generations(&[reader(&[1_000, 1_500, 2_000])], window);
     assert!(inside.passed, "{inside:?}");
     let outside = super::readers_saw_only_whole_generations(&[reader(&[1_500, 2_001])], window);
     assert!(!outside.passed, "a damaged read after the recovery is a torn read");
