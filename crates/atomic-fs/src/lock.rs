@@ -3,7 +3,7 @@
 use std::io;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, IoResultExt, Op};
@@ -47,10 +47,11 @@ impl FileLock {
     /// the lock is held, a helper thread makes a blocking `flock(LOCK_EX)` and this thread
     /// waits for it on a channel with the remaining timeout: waiting costs no CPU, and the
     /// kernel wakes waiters in turn instead of letting them race (`docs/benchmarks.md`
-    /// compares it with polling). If the timeout passes first, the helper is left blocked in
-    /// `flock`; when it gets the lock it finds nobody waiting and releases it at once (its
-    /// descriptor is dropped with the unreceived message), so a late grant never holds up
-    /// other processes. Such a helper lives until the holder releases the lock.
+    /// compares it with polling). Helpers are reused: after a wait a helper parks, idle,
+    /// for the next one. If the timeout passes first, the helper is left blocked in `flock`;
+    /// when it gets the lock it finds nobody waiting and releases it at once (its descriptor
+    /// is dropped with the unreceived message), so a late grant never holds up other
+    /// processes. Such a helper is busy until the holder releases the lock.
     ///
     /// After every grant the lock file is checked to still be the file at `path`: a lock on a
     /// file someone deleted or replaced meanwhile excludes nobody, so the wait starts again on
@@ -134,28 +135,40 @@ impl Drop for FileLock {
     }
 }
 
-/// The stack of a lock-waiting helper thread.
+/// The stack of a lock-waiting helper thread: it only makes system calls.
 const HELPER_STACK_BYTES: usize = 64 * 1024;
+
+/// One wait handed to a helper: the descriptor to lock, and where to send it once locked.
+struct Wait {
+    fd: OwnedFd,
+    granted: mpsc::SyncSender<io::Result<OwnedFd>>,
+}
+
+/// Helpers that are not waiting for anyone, each reachable through its job channel. Starting
+/// a thread costs about 70 us of CPU on the machine measured in `docs/benchmarks.md`, more
+/// than the rest of a wait; a process keeps as many idle helpers as it ever had waits at
+/// once (each parked in `recv`, costing nothing).
+static IDLE_HELPERS: Mutex<Vec<mpsc::Sender<Wait>>> = Mutex::new(Vec::new());
 
 /// Blocks in `flock(LOCK_EX)` on a helper thread, waiting at most `timeout` for it: `None`
 /// on timeout (the helper releases a late grant by itself), else the locked descriptor or the
 /// error `flock` gave.
 fn wait_in_kernel_queue(fd: OwnedFd, timeout: Duration) -> Option<io::Result<OwnedFd>> {
-    let (granted_tx, granted_rx) = mpsc::sync_channel(1);
-    // The helper only makes one system call: a small stack keeps its start cheap (the
-    // default 2 MiB stack costs page faults that show up as CPU per wait).
-    let helper = std::thread::Builder::new()
-        .name("atomic-fs-lock-wait".to_owned())
-        .stack_size(HELPER_STACK_BYTES)
-        .spawn(move || {
-            let result = sys::lock_exclusive(&fd).map(|()| fd);
-            // A send fails only when the caller gave up: dropping the descriptor here (or,
-            // if the caller gives up just after this send, with the unreceived message)
-            // releases the late grant.
-            let _ = granted_tx.send(result);
-        });
-    if let Err(err) = helper {
-        return Some(Err(err));
+    let (granted, granted_rx) = mpsc::sync_channel(1);
+    let mut wait = Wait { fd, granted };
+    loop {
+        let idle = IDLE_HELPERS.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let Some(helper) = idle else {
+            if let Err(err) = start_helper(wait) {
+                return Some(Err(err));
+            }
+            break;
+        };
+        match helper.send(wait) {
+            Ok(()) => break,
+            // That helper is gone (it cannot be, short of a panic); try another.
+            Err(mpsc::SendError(returned)) => wait = returned,
+        }
     }
     match granted_rx.recv_timeout(timeout) {
         Ok(result) => Some(result),
@@ -164,6 +177,31 @@ fn wait_in_kernel_queue(fd: OwnedFd, timeout: Duration) -> Option<io::Result<Own
             Some(Err(io::Error::other("the lock-waiting thread ended without an answer")))
         }
     }
+}
+
+/// Starts a helper on its first wait; after each wait it parks itself in [`IDLE_HELPERS`].
+fn start_helper(first: Wait) -> io::Result<()> {
+    let (jobs, jobs_rx) = mpsc::channel::<Wait>();
+    std::thread::Builder::new()
+        .name("atomic-fs-lock-wait".to_owned())
+        .stack_size(HELPER_STACK_BYTES)
+        .spawn(move || {
+            let mut wait = first;
+            loop {
+                let Wait { fd, granted } = wait;
+                let result = sys::lock_exclusive(&fd).map(|()| fd);
+                // A send fails only when the caller gave up: dropping the descriptor here
+                // (or, if the caller gives up just after this send, with the unreceived
+                // message) releases the late grant at once.
+                let _ = granted.send(result);
+                IDLE_HELPERS.lock().unwrap_or_else(PoisonError::into_inner).push(jobs.clone());
+                match jobs_rx.recv() {
+                    Ok(next) => wait = next,
+                    Err(_) => return,
+                }
+            }
+        })
+        .map(|_| ())
 }
 
 /// Someone may have deleted or replaced the lock file between our open and our `flock`

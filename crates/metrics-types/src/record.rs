@@ -5,6 +5,7 @@
 //! property-tested) without a file.
 
 use crate::state::FieldIndex;
+use crate::validate::agent_path;
 use crate::{
     AgentEvent, AgentProfile, DashboardState, Level, Limits, RECENT_EVENTS_LIMIT, SessionSummary,
     ValidationError, Violation,
@@ -96,20 +97,21 @@ impl DashboardState {
             &[FieldIndex::total_duration_seconds],
             &String::new,
         )?;
-        let total_tokens = checked_count("total_tokens", self.total_tokens, event.total_tokens)?;
-        let mut profile = match self.agents.get(&event.agent_name) {
-            Some(profile) => {
-                let path = || crate::validate::agent_path(&event.agent_name);
-                if profile.wire.has_unreadable() {
-                    return Err(unreadable_error(path(), "the event would rewrite it"));
-                }
-                profile.clone()
-            }
-            None => AgentProfile::named(&event.agent_name),
-        };
-        roll_up(&mut profile, &event)?;
+        let total_tokens =
+            checked_count(|| "total_tokens".to_owned(), self.total_tokens, event.total_tokens)?;
+        if let Some(profile) = self.agents.get(&event.agent_name)
+            && profile.wire.has_unreadable()
+        {
+            let path = crate::validate::agent_path(&event.agent_name);
+            return Err(unreadable_error(path, "the event would rewrite it"));
+        }
+        let profile = self
+            .agents
+            .entry(event.agent_name.clone())
+            .or_insert_with(|| AgentProfile::named(&event.agent_name));
+        roll_up(profile, &event)?;
 
-        // Nothing below can fail: the state changes only once everything is known to work.
+        // Nothing below can fail: the totals change only once the profile did.
         self.total_tokens = total_tokens;
         self.total_cost_usd += event.estimated_cost_usd;
         self.total_duration_seconds += event.duration_seconds;
@@ -120,7 +122,6 @@ impl DashboardState {
         ] {
             self.wire.set(field as usize);
         }
-        self.agents.insert(event.agent_name.clone(), profile);
         self.events.push(event);
         Ok(RecordOutcome::Recorded { evicted: evict_oldest(&mut self.events, limits.max_events) })
     }
@@ -162,7 +163,8 @@ impl DashboardState {
             &[FieldIndex::total_sessions],
             &String::new,
         )?;
-        self.total_sessions = checked_count("total_sessions", self.total_sessions, 1)?;
+        self.total_sessions =
+            checked_count(|| "total_sessions".to_owned(), self.total_sessions, 1)?;
         self.wire.set(FieldIndex::total_sessions as usize);
         self.sessions.push(session);
         Ok(RecordOutcome::Recorded {
@@ -186,11 +188,16 @@ impl DashboardState {
     }
 }
 
-/// `count + added`, or an error naming the field when it would overflow.
-fn checked_count(path: &str, count: i64, added: i64) -> Result<i64, ValidationError> {
+/// `count + added`, or an error naming the field (`path` builds it, only then) when it would
+/// overflow.
+fn checked_count(
+    path: impl FnOnce() -> String,
+    count: i64,
+    added: i64,
+) -> Result<i64, ValidationError> {
     count.checked_add(added).ok_or_else(|| ValidationError::Invalid {
         violations: vec![Violation {
-            path: path.to_owned(),
+            path: path(),
             message: format!(
                 "would overflow: {count} + {added} is more than the largest count ({})",
                 i64::MAX
@@ -234,26 +241,44 @@ fn evict_oldest<T>(entries: &mut Vec<T>, limit: usize) -> usize {
 /// profile is rewritten as a whole: what the file said about it (nulls, missing fields) gives
 /// way to the recomputed values.
 fn roll_up(profile: &mut AgentProfile, event: &AgentEvent) -> Result<(), ValidationError> {
-    let path = || crate::validate::agent_path(&profile.agent_name);
-    let field = |name: &str| format!("{}.{name}", path());
-    profile.total_invocations =
-        checked_count(&field("total_invocations"), profile.total_invocations, 1)?;
-    if event.status.is_success() {
-        profile.successful_invocations =
-            checked_count(&field("successful_invocations"), profile.successful_invocations, 1)?;
-        profile.current_streak =
-            checked_count(&field("current_streak"), profile.current_streak, 1)?;
-        profile.best_streak = profile.best_streak.max(profile.current_streak);
-        // 10 per success plus a bonus of the streak length, so a first success gives 11.
-        let bonus = profile.current_streak.saturating_add(10);
-        profile.xp = checked_count(&field("xp"), profile.xp, bonus)?;
+    // Every new count is computed (and checked) before any is stored, so a failure leaves
+    // the profile as it was and no copy of it is needed.
+    let name = profile.agent_name.as_str();
+    let field = |field: &'static str| move || format!("{}.{field}", agent_path(name));
+    let success = event.status.is_success();
+    let total_invocations =
+        checked_count(field("total_invocations"), profile.total_invocations, 1)?;
+    let successful_invocations = if success {
+        checked_count(field("successful_invocations"), profile.successful_invocations, 1)?
     } else {
-        profile.failed_invocations =
-            checked_count(&field("failed_invocations"), profile.failed_invocations, 1)?;
-        profile.current_streak = 0;
-    }
-    profile.total_tokens =
-        checked_count(&field("total_tokens"), profile.total_tokens, event.total_tokens)?;
+        profile.successful_invocations
+    };
+    let failed_invocations = if success {
+        profile.failed_invocations
+    } else {
+        checked_count(field("failed_invocations"), profile.failed_invocations, 1)?
+    };
+    let current_streak = if success {
+        checked_count(field("current_streak"), profile.current_streak, 1)?
+    } else {
+        0
+    };
+    // 10 per success plus a bonus of the streak length, so a first success gives 11.
+    let xp = if success {
+        checked_count(field("xp"), profile.xp, current_streak.saturating_add(10))?
+    } else {
+        profile.xp
+    };
+    let total_tokens =
+        checked_count(field("total_tokens"), profile.total_tokens, event.total_tokens)?;
+
+    profile.total_invocations = total_invocations;
+    profile.successful_invocations = successful_invocations;
+    profile.failed_invocations = failed_invocations;
+    profile.current_streak = current_streak;
+    profile.best_streak = profile.best_streak.max(current_streak);
+    profile.xp = xp;
+    profile.total_tokens = total_tokens;
     profile.total_cost_usd += event.estimated_cost_usd;
     profile.total_duration_seconds += event.duration_seconds;
 
