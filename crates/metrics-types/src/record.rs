@@ -4,6 +4,8 @@
 //! Everything here is deterministic and does no I/O, so the rules can be tested (and
 //! property-tested) without a file.
 
+use std::collections::HashSet;
+
 use crate::state::FieldIndex;
 use crate::validate::agent_path;
 use crate::{
@@ -89,44 +91,12 @@ impl DashboardState {
         if self.is_duplicate_event(&event) {
             return Ok(RecordOutcome::Duplicate);
         }
-        let totals = [FieldIndex::total_tokens, FieldIndex::total_cost_usd];
-        refuse_unreadable(&self.wire, DashboardState::FIELD_NAMES, &totals, &String::new)?;
-        refuse_unreadable(
-            &self.wire,
-            DashboardState::FIELD_NAMES,
-            &[FieldIndex::total_duration_seconds],
-            &String::new,
-        )?;
-        let total_tokens =
-            checked_count(|| "total_tokens".to_owned(), self.total_tokens, event.total_tokens)?;
-        if let Some(profile) = self.agents.get(&event.agent_name)
-            && profile.wire.has_unreadable()
-        {
-            let path = crate::validate::agent_path(&event.agent_name);
-            return Err(unreadable_error(path, "the event would rewrite it"));
-        }
-        let profile = self
-            .agents
-            .entry(event.agent_name.clone())
-            .or_insert_with(|| AgentProfile::named(&event.agent_name));
-        roll_up(profile, &event)?;
-
-        // Nothing below can fail: the totals change only once the profile did.
-        self.total_tokens = total_tokens;
-        self.total_cost_usd += event.estimated_cost_usd;
-        self.total_duration_seconds += event.duration_seconds;
-        for field in [
-            FieldIndex::total_tokens,
-            FieldIndex::total_cost_usd,
-            FieldIndex::total_duration_seconds,
-        ] {
-            self.wire.set(field as usize);
-        }
-        self.events.push(event);
+        self.append_event(event)?;
         Ok(RecordOutcome::Recorded { evicted: evict_oldest(&mut self.events, limits.max_events) })
     }
 
-    /// Records many events in order, as [`DashboardState::record_event`] would one by one.
+    /// Records many events in order, as [`DashboardState::record_event`] would one by one
+    /// (the same state at the end), in time linear in the batch plus the store.
     /// On an error the state may hold the events before the failing one: callers that need
     /// all or nothing (the store does) discard the state.
     pub fn record_events(
@@ -134,16 +104,25 @@ impl DashboardState {
         events: Vec<AgentEvent>,
         limits: &Limits,
     ) -> Result<BatchOutcome, ValidationError> {
+        // One index of the stored ids and one eviction at the end keep a batch linear in
+        // the batch and the store, not their product. An id evicted by an earlier event of
+        // the same batch still counts as stored: a retry is never counted twice.
+        let mut known: HashSet<String> =
+            self.events.iter().map(|event| event.event_id.clone()).collect();
         let mut outcome = BatchOutcome::default();
         for event in events {
-            match self.record_event(event, limits)? {
-                RecordOutcome::Recorded { evicted } => {
-                    outcome.recorded += 1;
-                    outcome.evicted += evicted;
-                }
-                RecordOutcome::Duplicate => outcome.duplicates += 1,
+            let in_profile = self
+                .agents
+                .get(&event.agent_name)
+                .is_some_and(|profile| profile.recent_events.contains(&event.event_id));
+            if in_profile || !known.insert(event.event_id.clone()) {
+                outcome.duplicates += 1;
+                continue;
             }
+            self.append_event(event)?;
+            outcome.recorded += 1;
         }
+        outcome.evicted = evict_oldest(&mut self.events, limits.max_events);
         Ok(outcome)
     }
 
@@ -177,6 +156,40 @@ impl DashboardState {
     pub fn enforce_limits(&mut self, limits: &Limits) -> usize {
         evict_oldest(&mut self.events, limits.max_events)
             + evict_oldest(&mut self.sessions, limits.max_sessions)
+    }
+
+    /// Adds one event that is not a duplicate: totals, its agent's profile, the list. Fails
+    /// changing nothing, or changes everything.
+    fn append_event(&mut self, event: AgentEvent) -> Result<(), ValidationError> {
+        let totals = [
+            FieldIndex::total_tokens,
+            FieldIndex::total_cost_usd,
+            FieldIndex::total_duration_seconds,
+        ];
+        refuse_unreadable(&self.wire, DashboardState::FIELD_NAMES, &totals, &String::new)?;
+        let total_tokens =
+            checked_count(|| "total_tokens".to_owned(), self.total_tokens, event.total_tokens)?;
+        if let Some(profile) = self.agents.get(&event.agent_name)
+            && profile.wire.has_unreadable()
+        {
+            let path = crate::validate::agent_path(&event.agent_name);
+            return Err(unreadable_error(path, "the event would rewrite it"));
+        }
+        let profile = self
+            .agents
+            .entry(event.agent_name.clone())
+            .or_insert_with(|| AgentProfile::named(&event.agent_name));
+        roll_up(profile, &event)?;
+
+        // Nothing below can fail: the totals change only once the profile did.
+        self.total_tokens = total_tokens;
+        self.total_cost_usd += event.estimated_cost_usd;
+        self.total_duration_seconds += event.duration_seconds;
+        for field in totals {
+            self.wire.set(field as usize);
+        }
+        self.events.push(event);
+        Ok(())
     }
 
     fn is_duplicate_event(&self, event: &AgentEvent) -> bool {

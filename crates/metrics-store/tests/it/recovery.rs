@@ -239,3 +239,20 @@ fn restoring_a_chosen_file_keeps_the_current_one_aside() {
     let refused = store.restore(&RestoreFrom::File(garbage), false);
     assert!(matches!(refused, Err(StoreError::NoUsableBackup { .. })), "{refused:?}");
 }
+
+#[test]
+fn temporary_files_of_a_killed_python_writer_are_swept_under_the_lock() {
+    // The Python dashboard writes through `mkstemp(prefix=".agent_metrics_", suffix=".tmp")`
+    // (and `.agent_metrics_bak_*.tmp` for its backup) under the same lock; one it was killed
+    // while writing is as stale as ours once we hold the lock.
+    let (dir, path, store) = two_generations();
+    for name in [".agent_metrics_k2j4x9.tmp", ".agent_metrics_bak_0q1w2e.tmp"] {
+        plant(&dir.path().join(name), b"{\"half\": ");
+    }
+    plant(&dir.path().join("agent_metrics_notes.tmp"), b"not ours");
+    let _ = store.record_event(event("e2", "a")).unwrap();
+    let left: Vec<String> =
+        names(dir.path()).into_iter().filter(|name| name.ends_with(".tmp")).collect();
+    assert_eq!(left, ["agent_metrics_notes.tmp"], "only the Python store's temporary files go");
+    assert!(path.exists());
+}
