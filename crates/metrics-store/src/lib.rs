@@ -10,12 +10,15 @@
 //! - **updates** ([`MetricsStore::update`], [`MetricsStore::record_event`],
 //!   [`MetricsStore::record_events`], [`MetricsStore::record_session`]) run under an
 //!   in-process mutex and then the file lock, read the latest state, apply the change,
-//!   validate, and write durably with the previous generation kept as a backup. A retried
-//!   event is recognised by its id and never counted twice;
-//! - **reads** ([`MetricsStore::load`]) take no lock;
-//! - **recovery**: a file that does not parse or validate is kept aside
-//!   (`NAME.corrupt-TIMESTAMP`) and the backup restored; only if the backup is unusable too does
-//!   the store start afresh. Either way a [`Recovery`] says what happened;
+//!   refuse to add a finding, and write durably with the previous generation kept as a
+//!   backup. The lock file is the Python dashboard's (`.agent_metrics.lock`), so both can
+//!   write one store. A retried event is recognised by its id and never counted twice;
+//! - **reads** ([`MetricsStore::load`]) take no lock and never write: a damaged file shows
+//!   its backup, with a [`Fallback`] saying so;
+//! - **recovery**, only under the lock (before a write, [`MetricsStore::recover`],
+//!   [`MetricsStore::restore`]): a damaged file (by the Python dashboard's own rule) is kept
+//!   aside (`NAME.corrupt-TIMESTAMP`) and the backup restored; only if the backup is unusable
+//!   too does the store start afresh. Either way a [`Recovery`] says what happened;
 //! - **faults**: each has a [`StoreError`] variant: lock timeout, I/O (with the path), a file
 //!   from a newer format (read, never rewritten), a rejected or invalid update, and a handle
 //!   poisoned by a failed flush;

@@ -98,8 +98,8 @@ impl ModelFlock {
         ModelFlock { held: AtomicBool::new(false) }
     }
 
-    /// `FileLock::lock`: up to `attempts` non-blocking tries, yielding between them (the
-    /// backoff sleep); then a timeout.
+    /// `FileLock::lock`: up to `attempts` tries, yielding between them (the kernel's queue,
+    /// abstracted to retries); then a timeout.
     fn lock(&self, attempts: usize) -> Result<FlockGuard<'_>, Failure> {
         for _ in 0..attempts {
             if self.held.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()

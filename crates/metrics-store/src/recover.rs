@@ -24,7 +24,7 @@ pub enum RestoreFrom {
 }
 
 /// What the store did about a damaged or missing file. Returned by
-/// [`MetricsStore::load`] and [`MetricsStore::restore_from_backup`], kept for
+/// [`MetricsStore::recover`] and [`MetricsStore::restore`], kept for
 /// [`MetricsStore::take_recovery`] after updates, and logged as a `tracing` warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovery {
