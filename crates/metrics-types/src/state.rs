@@ -200,7 +200,7 @@ impl DashboardState {
         validate::standalone(|report| validate::state(report, self, limits))
     }
 
-    /// Checks the rules of the totals and the profiles only: the part of the state a
+    /// Checks the rules of the root fields, the totals and the profiles only: the part of the state a
     /// transition rewrites (events and sessions are never changed once stored, and new ones
     /// are validated when built). A store compares these before and after a write, so that a
     /// write never introduces a finding.

@@ -98,10 +98,14 @@ pub(crate) fn agent_path(name: &str) -> String {
     }
 }
 
-/// The rules of the totals and the profiles.
+/// The rules of the root fields, the totals and the profiles: everything but the events and
+/// sessions, which a write never changes once stored.
 pub(crate) fn summary(report: &mut Report, state: &DashboardState) {
     let root: Prefix<'_> = &String::new;
     state.wire_findings(report, root);
+    if state.version == 0 {
+        report.push(root, "version", "must be at least 1".to_owned());
+    }
     report.count(root, "total_sessions", state.total_sessions);
     report.count(root, "total_tokens", state.total_tokens);
     report.amount(root, "total_cost_usd", state.total_cost_usd);
@@ -120,25 +124,7 @@ pub(crate) fn summary(report: &mut Report, state: &DashboardState) {
 
 pub(crate) fn state(report: &mut Report, state: &DashboardState, limits: &Limits) {
     let root: Prefix<'_> = &String::new;
-    state.wire_findings(report, root);
-    if state.version == 0 {
-        report.push(root, "version", "must be at least 1".to_owned());
-    }
-    report.count(root, "total_sessions", state.total_sessions);
-    report.count(root, "total_tokens", state.total_tokens);
-    report.amount(root, "total_cost_usd", state.total_cost_usd);
-    report.amount(root, "total_duration_seconds", state.total_duration_seconds);
-    if state.total_sessions >= 0 && (state.total_sessions as u64) < state.sessions.len() as u64 {
-        report.push(
-            root,
-            "total_sessions",
-            format!("is {} but {} sessions are stored", state.total_sessions, state.sessions.len()),
-        );
-    }
-
-    for (name, profile) in &state.agents {
-        profile_rules(report, name, profile);
-    }
+    summary(report, state);
 
     if state.events.len() > limits.max_events {
         let message = format!(
