@@ -6,7 +6,8 @@ use std::io::Write;
 pub(crate) fn emit(stdout: &str, notes: &[String]) -> std::io::Result<()> {
     let mut err = std::io::stderr().lock();
     for note in notes {
-        writeln!(err, "{note}")?;
+        // Notes quote store values and paths: never let them reach the terminal raw.
+        writeln!(err, "{}", crate::style::safe(note))?;
     }
     let mut out = std::io::stdout().lock();
     out.write_all(stdout.as_bytes())?;
@@ -15,6 +16,7 @@ pub(crate) fn emit(stdout: &str, notes: &[String]) -> std::io::Result<()> {
 
 /// Reports an error as one line on standard error.
 pub(crate) fn report_error(message: &str) {
+    let message = crate::style::safe(message);
     let _ = writeln!(std::io::stderr().lock(), "agent-metrics: error: {message}");
 }
 

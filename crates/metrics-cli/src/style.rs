@@ -67,15 +67,37 @@ pub(crate) fn count(value: u64) -> String {
     }
 }
 
-/// `$0.0441`, `$12.35`.
+/// `$0.0441`, `$12.35`; never `$-0.0000` (a float sum that starts at `-0.0`, or a negative
+/// amount that rounds to nothing, is shown as zero).
 pub(crate) fn usd(value: f64) -> String {
+    let value = if value.abs() < 0.00005 { 0.0 } else { value };
     if value < 1.0 { format!("${value:.4}") } else { format!("${value:.2}") }
 }
 
-/// Cuts `text` to `width` characters, marking the cut with `…`.
+/// `text` with every control character (an escape sequence's ESC, BEL, a newline, C1
+/// controls) shown escaped (`\u{1b}`, `\n`), so that a string from the store or from the
+/// user can never move the cursor, set the terminal's title or break a table. Everything
+/// else is kept as it is.
+pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for ch in text.chars() {
+        if ch.is_control() {
+            shown.extend(ch.escape_default());
+        } else {
+            shown.push(ch);
+        }
+    }
+    std::borrow::Cow::Owned(shown)
+}
+
+/// Cuts `text` (made [`safe`] first) to `width` characters, marking the cut with `…`.
 pub(crate) fn fit(text: &str, width: usize) -> String {
+    let text = safe(text);
     if text.chars().count() <= width {
-        text.to_owned()
+        text.into_owned()
     } else {
         let kept: String = text.chars().take(width.saturating_sub(1)).collect();
         format!("{kept}…")
@@ -84,7 +106,23 @@ pub(crate) fn fit(text: &str, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Painter, count, fit, usd};
+    use super::{Painter, count, fit, safe, usd};
+
+    #[test]
+    fn control_characters_are_shown_escaped_never_sent() {
+        let hostile = "\u{1b}]0;pwned\u{7}\u{1b}[31mRED\nline\u{9b}2J";
+        let shown = safe(hostile);
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert_eq!(shown, "\\u{1b}]0;pwned\\u{7}\\u{1b}[31mRED\\nline\\u{9b}2J");
+        assert_eq!(safe("plain ünïcode 名前"), "plain ünïcode 名前");
+        assert!(!fit(hostile, 12).chars().any(char::is_control));
+    }
+
+    #[test]
+    fn no_negative_zero_dollars() {
+        assert_eq!(usd(-0.0), "$0.0000");
+        assert_eq!(usd(-0.00001), "$0.0000");
+    }
 
     #[test]
     fn colour_only_when_enabled() {

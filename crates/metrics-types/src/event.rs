@@ -150,6 +150,17 @@ impl AgentEvent {
                 });
             }
         }
+        for (field, value) in [("event_id", &input.event_id), ("agent_name", &input.agent_name)] {
+            let visible = value.chars().any(|c| !c.is_whitespace() && !c.is_control());
+            if !value.is_empty() && !visible {
+                early.push(crate::Violation {
+                    path: field.to_owned(),
+                    message: format!(
+                        "is {value:?}: only whitespace or control characters; it must show something"
+                    ),
+                });
+            }
+        }
         if !early.is_empty() {
             return Err(ValidationError::Invalid { violations: early });
         }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::commands::{Context, json};
 use crate::error::CliError;
+use crate::style::safe;
 
 pub(crate) fn check(context: &mut Context, as_json: bool) -> Result<String, CliError> {
     let store = context.open_store()?;
@@ -64,10 +65,10 @@ fn describe(out: &mut String, label: &str, file: &FileCheck, context: &Context) 
             )
         }
         Verdict::Unreadable { message } => {
-            writeln!(out, "{label} {path}: {}: {message}", paint.bad("unreadable"))
+            writeln!(out, "{label} {path}: {}: {}", paint.bad("unreadable"), safe(message))
         }
         Verdict::Malformed { message } => {
-            writeln!(out, "{label} {path}: {}: {message}", paint.bad("malformed"))
+            writeln!(out, "{label} {path}: {}: {}", paint.bad("malformed"), safe(message))
         }
         Verdict::Invalid { violations } => {
             let _ = writeln!(
@@ -77,7 +78,7 @@ fn describe(out: &mut String, label: &str, file: &FileCheck, context: &Context) 
                 violations.len()
             );
             for violation in violations {
-                let _ = writeln!(out, "  {violation}");
+                let _ = writeln!(out, "  {}", safe(&violation.to_string()));
             }
             Ok(())
         }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::clock::{ago, duration};
 use crate::commands::{Context, json};
 use crate::error::CliError;
-use crate::style::{Painter, count, fit, usd};
+use crate::style::{Painter, count, fit, safe, usd};
 
 /// Which events `events` shows.
 pub(crate) struct EventFilter<'a> {
@@ -41,9 +41,12 @@ pub(crate) fn status(
     }
     let paint = context.painter;
     let mut out = String::new();
-    let project =
-        if state.project_name().is_empty() { "(unnamed project)" } else { state.project_name() };
-    let _ = writeln!(out, "{} {}", paint.heading("Agent metrics:"), paint.heading(project));
+    let project = if state.project_name().is_empty() {
+        "(unnamed project)".into()
+    } else {
+        safe(state.project_name())
+    };
+    let _ = writeln!(out, "{} {}", paint.heading("Agent metrics:"), paint.heading(&project));
     let _ = writeln!(
         out,
         "{} sessions · {} tokens · {} · {} of agent time · {} events stored",
@@ -104,7 +107,7 @@ pub(crate) fn agent(context: &mut Context, name: &str, as_json: bool) -> Result<
     let _ = writeln!(
         out,
         "{} {}",
-        paint.heading(name),
+        paint.heading(&safe(name)),
         paint.dim(&format!("level {} {}", level.number(), level.title()))
     );
     let next = match level.next_threshold() {
@@ -310,7 +313,7 @@ fn next_title(level: Level) -> &'static str {
 }
 
 fn list_or_none(items: &[String]) -> String {
-    if items.is_empty() { "none".to_owned() } else { items.join(", ") }
+    if items.is_empty() { "none".to_owned() } else { safe(&items.join(", ")).into_owned() }
 }
 
 fn totals_json(state: &DashboardState) -> Value {

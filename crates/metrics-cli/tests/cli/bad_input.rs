@@ -194,3 +194,34 @@ fn store_location_precedence() {
     assert!(record(&["--dir", sub.to_str().unwrap()], None).contains("sub/.agent_metrics.json"));
     assert!(record(&[], None).contains("using ./.agent_metrics.json"));
 }
+
+#[test]
+fn store_strings_never_reach_the_terminal_raw() {
+    // Issue 16: an agent named with an escape sequence set the terminal title through
+    // `agents`; a newline broke the tables.
+    let env = TestEnv::empty();
+    let hostile = "\u{1b}]0;pwned\u{7}\u{1b}[31mRED\nsecond line";
+    let line = serde_json::json!({"agent_name": hostile, "status": "error", "error_message": "boom\u{1b}[2J"});
+    let run = env.run_with_stdin(&["record", "event", "--json", "-"], &line.to_string());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for args in [&["status"][..], &["agents"], &["events"], &["agent", hostile], &["check"]] {
+        let run = env.run(args);
+        let raw = run.stdout.chars().chain(run.stderr.chars());
+        assert!(!raw.clone().any(|c| c.is_control() && c != '\n'), "{args:?}: {:?}", run.stdout);
+        assert!(!run.stdout.contains("second line\n") || !run.stdout.contains("RED\n"), "{args:?}");
+    }
+    assert!(env.run(&["agents"]).stdout.contains(r"\u{1b}"), "shown escaped");
+    let unknown = env.run(&["agent", "no\u{1b}[31mbody"]);
+    assert!(!unknown.stderr.contains('\u{1b}'), "{}", unknown.stderr);
+}
+
+#[test]
+fn names_with_nothing_visible_are_refused() {
+    let env = TestEnv::empty();
+    for name in ["   ", "\t\n", "\u{1b}\u{7}"] {
+        let run = env.run(&["record", "event", "--agent", name, "--status", "success"]);
+        assert_ne!(run.code, 0, "{name:?} was accepted");
+        assert!(run.stderr.contains("only whitespace or control characters"), "{}", run.stderr);
+    }
+    assert!(!env.store().exists(), "nothing was written");
+}
