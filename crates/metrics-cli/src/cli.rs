@@ -35,9 +35,10 @@ pub(crate) struct GlobalArgs {
     /// A directory holding .agent_metrics.json (used when no file is given)
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
-    /// Seconds to wait for another writer's lock
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 10.0)]
-    pub(crate) lock_timeout: f64,
+    /// How long to wait for another writer's lock: seconds (`0.5`) or a duration (`500ms`,
+    /// `2s`, `1m`)
+    #[arg(long, global = true, value_name = "TIME", default_value = "10s", value_parser = parse_lock_timeout)]
+    pub(crate) lock_timeout: std::time::Duration,
     /// Say which file is used, and what the store did
     #[arg(long, short, global = true)]
     pub(crate) verbose: bool,
@@ -313,6 +314,35 @@ impl StatusArg {
             StatusArg::Error => EventStatus::Error,
             StatusArg::Timeout => EventStatus::Timeout,
             StatusArg::Blocked => EventStatus::Blocked,
+        }
+    }
+}
+
+/// `--lock-timeout`: plain seconds (`0.5`) or a duration jiff understands (`500ms`, `2s`,
+/// `1m 30s`); never negative, never `nan` or infinite.
+fn parse_lock_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let refuse = || format!("{text:?} is not a duration (e.g. 0.5, 500ms, 2s, 1m)");
+    if let Ok(seconds) = text.trim().parse::<f64>() {
+        return std::time::Duration::try_from_secs_f64(seconds).map_err(|_| refuse());
+    }
+    let duration: jiff::SignedDuration = text.trim().parse().map_err(|_| refuse())?;
+    std::time::Duration::try_from(duration).map_err(|_| refuse())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::parse_lock_timeout;
+
+    #[test]
+    fn lock_timeouts_read_like_people_write_them() {
+        assert_eq!(parse_lock_timeout("0.2"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_lock_timeout("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_lock_timeout("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_lock_timeout("1m 30s"), Ok(Duration::from_secs(90)));
+        for bad in ["nan", "inf", "-1", "-2s", "soon", ""] {
+            assert!(parse_lock_timeout(bad).is_err(), "{bad:?} was accepted");
         }
     }
 }

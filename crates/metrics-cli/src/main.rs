@@ -34,7 +34,11 @@ fn main() -> ExitCode {
     match emitted {
         Ok(()) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
-        Err(_) => ExitCode::from(error::ExitClass::Io as u8),
+        // A full disk or a closed descriptor: say so (the output is incomplete).
+        Err(err) => {
+            output::report_error(&CliError::Stdout(err).to_string());
+            ExitCode::from(error::ExitClass::Io as u8)
+        }
     }
 }
 

@@ -37,8 +37,7 @@ impl Context {
         Context {
             store_path: crate::locate::store_path(global),
             verbose: global.verbose,
-            lock_timeout: Duration::try_from_secs_f64(global.lock_timeout.max(0.0))
-                .unwrap_or(Duration::MAX),
+            lock_timeout: global.lock_timeout,
             painter: Painter::for_stdout(),
             notes: Vec::new(),
             store_named,

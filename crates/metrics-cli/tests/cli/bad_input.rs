@@ -225,3 +225,13 @@ fn names_with_nothing_visible_are_refused() {
     }
     assert!(!env.store().exists(), "nothing was written");
 }
+
+#[test]
+fn a_full_output_is_an_error_with_a_message() {
+    let env = TestEnv::with_sample();
+    let full = std::fs::File::options().write(true).open("/dev/full").unwrap();
+    let output = env.command(&["status"]).stdout(full).output().unwrap();
+    assert_eq!(output.status.code(), Some(5));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot write standard output"), "{stderr}");
+}
