@@ -143,6 +143,12 @@ pub(crate) enum Command {
         events: u32,
     },
     /// Print a shell completion script
+    ///
+    /// Where each shell wants the file:
+    ///   bash: ~/.local/share/bash-completion/completions/agent-metrics
+    ///   zsh:  a directory on $fpath, as _agent-metrics (e.g. ~/.zfunc/_agent-metrics, with
+    ///         `fpath=(~/.zfunc $fpath); autoload -U compinit; compinit` in ~/.zshrc)
+    ///   fish: ~/.config/fish/completions/agent-metrics.fish
     Completions {
         /// The shell
         shell: clap_complete::Shell,

@@ -7,6 +7,7 @@
 mod cli;
 mod clock;
 mod commands;
+mod completions;
 mod error;
 mod locate;
 mod output;

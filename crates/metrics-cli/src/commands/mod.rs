@@ -113,15 +113,8 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
         Command::DemoWorker { agent, events, seed, session } => {
             demo::worker(context, agent, *events, *seed, *session)
         }
-        Command::Completions { shell } => Ok(completions(*shell)),
+        Command::Completions { shell } => Ok(crate::completions::script(*shell)),
     }
-}
-
-fn completions(shell: clap_complete::Shell) -> String {
-    let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut command, "agent-metrics", &mut script);
-    String::from_utf8_lossy(&script).into_owned()
 }
 
 /// Pretty JSON with a trailing newline.

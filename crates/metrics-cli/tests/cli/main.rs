@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod commands;
+mod completions;
 mod concurrency;
 mod export;
 mod python;
