@@ -230,9 +230,11 @@ impl DashboardState {
         self.wire.set(FieldIndex::project_name as usize);
     }
 
-    /// Stamps the state as written at `now` (and created then, if it has no creation time).
+    /// Stamps the state as written at `now` (and created then, if it was never written).
     pub fn touch(&mut self, now: Timestamp) {
-        if self.created_at.is_none() {
+        // Only a state never written gets a creation time: a file that says `"created_at":
+        // null` beside an `updated_at` keeps its null (the write did not create it).
+        if self.created_at.is_none() && self.updated_at.is_none() {
             self.created_at = Some(now);
             self.wire.set(FieldIndex::created_at as usize);
         }

@@ -202,3 +202,17 @@ fn totals_refuse_to_overflow_instead_of_saturating() {
     assert!(err.contains("total_tokens: would overflow"), "{err}");
     assert_eq!(state.total_tokens(), i64::MAX as u64);
 }
+
+#[test]
+fn a_write_keeps_a_null_creation_time() {
+    let mut doc = sample();
+    doc["created_at"] = Value::Null;
+    let mut state = DashboardState::load(&serde_json::to_vec(&doc).unwrap()).unwrap();
+    state.touch("2026-03-01T10:00:00+00:00".parse().unwrap());
+    let written: Value = serde_json::from_slice(&state.to_json()).unwrap();
+    assert!(written["created_at"].is_null(), "{}", written["created_at"]);
+    assert_eq!(written["updated_at"], "2026-03-01T10:00:00+00:00");
+    let mut fresh = DashboardState::new("new");
+    fresh.touch("2026-03-01T10:00:00+00:00".parse().unwrap());
+    assert!(fresh.created_at().is_some(), "a state never written gets its creation time");
+}
