@@ -13,7 +13,8 @@
 //!   copy of the data.
 //! - [`read`]: the whole current generation, bounded in size, with its [`FileIdentity`] so a
 //!   writer can tell whether the file changed since it last wrote it.
-//! - [`remove_stale_temps`]: removes temporary files left by writers that died.
+//! - [`remove_stale_temps`]: removes temporary files left by writers that died (ours, and
+//!   [`ForeignTemps`] of another program that shares the lock).
 //! - [`set_aside`] and [`move_aside`]: keep a file's contents under another name, never
 //!   overwriting anything, before it is replaced or removed.
 //!
@@ -62,7 +63,7 @@ pub use crate::replace::{
     Backup, Durability, ReplaceConfig, Replaced, backup_path, move_aside, replace, replace_locked,
     set_aside,
 };
-pub use crate::temp::{remove_foreign_temps, remove_stale_temps};
+pub use crate::temp::{ForeignTemps, remove_stale_temps};
 
 /// The directory holding `path` (`.` for a bare file name).
 fn directory_of(path: &Path) -> PathBuf {

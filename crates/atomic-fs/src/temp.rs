@@ -49,60 +49,69 @@ pub(crate) fn temp_path(target: &Path, kind: TempKind) -> PathBuf {
     directory_of(target).join(file_name)
 }
 
-/// Removes the temporary files of `target` that a writer which died left behind; returns how
-/// many. Requires the lock: while it is held, no writer that follows the protocol is between
-/// creating a temporary file and renaming it, so every temporary file is stale.
-///
-/// As a defence against writers that do not take the lock, a file whose writer process is
-/// still alive (and is not this process) is removed only once it is older than a minute.
-pub fn remove_stale_temps(lock: &FileLock, target: &Path) -> Result<usize, Error> {
-    let _ = lock;
-    crate::sys::with_file_system(|fs| remove_stale_temps_with(fs, target))
+/// Temporary files another program that shares the lock leaves beside the target when it
+/// dies mid-write: names that start with `prefix` and end with `suffix` (as Python's
+/// `tempfile.mkstemp(prefix=..., suffix=...)` makes them). That program takes the lock too,
+/// so while it is held every such file is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForeignTemps<'a> {
+    /// The start of the names (never empty: an empty prefix matches nothing).
+    pub prefix: &'a str,
+    /// The end of the names.
+    pub suffix: &'a str,
 }
 
-/// Removes the temporary files another program that shares the lock leaves beside `target`
-/// when it dies mid-write: names in the target's directory that start with `prefix` and end
-/// with `suffix` (for Python's `tempfile.mkstemp(prefix=..., suffix=...)`). Requires the
-/// lock, which that program takes too: while it is held, every such file is stale. Returns
-/// how many were removed.
-pub fn remove_foreign_temps(
+impl ForeignTemps<'_> {
+    fn matches(&self, name: &str) -> bool {
+        !self.prefix.is_empty() && name.starts_with(self.prefix) && name.ends_with(self.suffix)
+    }
+}
+
+/// Removes the temporary files of `target` that a writer which died left behind, ours and
+/// those matching `foreign`, in one listing of the directory; returns how many. Requires the
+/// lock: while it is held, no writer that follows the protocol is between creating a
+/// temporary file and renaming it, so every temporary file is stale.
+///
+/// As a defence against writers that do not take the lock, one of our files whose writer
+/// process is still alive (and is not this process) is removed only once it is older than a
+/// minute.
+pub fn remove_stale_temps(
     lock: &FileLock,
     target: &Path,
-    prefix: &str,
-    suffix: &str,
+    foreign: &[ForeignTemps<'_>],
 ) -> Result<usize, Error> {
     let _ = lock;
-    crate::sys::with_file_system(|fs| {
-        let dir = directory_of(target);
-        let mut removed = 0;
-        for entry in fs.list_dir(&dir).context(Op::ListDir, &dir)? {
-            let Some(name) = entry.to_str() else { continue };
-            if !(name.starts_with(prefix) && name.ends_with(suffix)) || prefix.is_empty() {
-                continue;
-            }
-            let path = dir.join(name);
-            match fs.remove(&path) {
-                Ok(()) => removed += 1,
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                Err(err) => return Err(err).context(Op::Remove, &path),
-            }
-        }
-        Ok(removed)
-    })
+    crate::sys::with_file_system(|fs| remove_stale_temps_with(fs, target, foreign))
 }
 
-pub(crate) fn remove_stale_temps_with(fs: &dyn FileSystem, target: &Path) -> Result<usize, Error> {
+pub(crate) fn remove_stale_temps_with(
+    fs: &dyn FileSystem,
+    target: &Path,
+    foreign: &[ForeignTemps<'_>],
+) -> Result<usize, Error> {
     let dir = directory_of(target);
     let name = target.file_name().unwrap_or_default().to_string_lossy();
     let prefixes = [TempKind::Contents, TempKind::Backup, TempKind::PreviousBackup]
         .map(|kind| format!(".{name}.{}.", kind.tag()));
     let mut removed = 0;
     for entry in fs.list_dir(&dir).context(Op::ListDir, &dir)? {
-        let Some(pid) = writer_pid(&entry, &prefixes) else { continue };
         let path = dir.join(&entry);
-        let foreign_and_alive = pid != std::process::id() && crate::sys::process_is_alive(pid);
-        if foreign_and_alive && !is_older_than(&path, STALE_AGE) {
-            continue;
+        match writer_pid(&entry, &prefixes) {
+            Some(pid) => {
+                let foreign_and_alive =
+                    pid != std::process::id() && crate::sys::process_is_alive(pid);
+                if foreign_and_alive && !is_older_than(&path, STALE_AGE) {
+                    continue;
+                }
+            }
+            None => {
+                let is_foreign = entry
+                    .to_str()
+                    .is_some_and(|name| foreign.iter().any(|pattern| pattern.matches(name)));
+                if !is_foreign {
+                    continue;
+                }
+            }
         }
         match fs.remove(&path) {
             Ok(()) => removed += 1,

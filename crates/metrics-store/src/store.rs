@@ -468,16 +468,14 @@ impl MetricsStore {
     }
 
     /// Under the lock: removes temporary files of writers that died mid-write, ours and (for
-    /// the Python dashboard's file) the Python store's.
+    /// the Python dashboard's file) the Python store's, in one listing of the directory.
     fn sweep_stale_temps(&self, file_lock: &FileLock) {
-        if let Err(err) = atomic_fs::remove_stale_temps(file_lock, &self.path) {
+        let python = [atomic_fs::ForeignTemps { prefix: PYTHON_TEMP_PREFIX, suffix: ".tmp" }];
+        let is_python_store =
+            self.path.file_name().is_some_and(|name| name == crate::DEFAULT_FILE_NAME);
+        let foreign: &[atomic_fs::ForeignTemps<'_>] = if is_python_store { &python } else { &[] };
+        if let Err(err) = atomic_fs::remove_stale_temps(file_lock, &self.path, foreign) {
             tracing::warn!(path = %self.path.display(), "could not remove stale temporary files: {err}");
-        }
-        if self.path.file_name().is_some_and(|name| name == crate::DEFAULT_FILE_NAME)
-            && let Err(err) =
-                atomic_fs::remove_foreign_temps(file_lock, &self.path, PYTHON_TEMP_PREFIX, ".tmp")
-        {
-            tracing::warn!(path = %self.path.display(), "could not remove the Python dashboard's stale temporary files: {err}");
         }
     }
 

@@ -152,7 +152,7 @@ fn stale_temporary_files_are_removed_under_the_lock() {
     }
     age(&live_old, Duration::from_secs(3600));
     let lock = FileLock::lock(&dir.path().join("data.json.lock"), Duration::from_secs(1)).unwrap();
-    assert_eq!(remove_stale_temps(&lock, &target).unwrap(), 4);
+    assert_eq!(remove_stale_temps(&lock, &target, &[]).unwrap(), 4);
     assert!(!dead.exists() && !dead_backup.exists() && !ours.exists() && !live_old.exists());
     assert!(live_young.exists(), "pid 1 is alive and might be writing without the lock");
     assert!(unrelated.exists(), "another file's temporaries are not ours");

@@ -209,7 +209,7 @@ fn check_fault(fault: Fault, call: &SeamCall) -> Result<(), String> {
         return Err(format!("temporary files left: {leftovers:?}"));
     }
     let lock = FileLock::lock(&dir.path().join("data.lock"), Duration::from_secs(5)).unwrap();
-    remove_stale_temps(&lock, &target).map_err(|err| err.to_string())?;
+    remove_stale_temps(&lock, &target, &[]).map_err(|err| err.to_string())?;
     let after_sweep = temporary_files(dir.path());
     if !after_sweep.is_empty() {
         return Err(format!("the sweep left temporary files: {after_sweep:?}"));
