@@ -27,6 +27,8 @@ pub enum Op {
     Remove,
     /// Listing the directory for stale temporary files.
     ListDir,
+    /// Appending a record to a journal.
+    Append,
 }
 
 impl Op {
@@ -42,6 +44,7 @@ impl Op {
             Op::Link => "cannot link backup",
             Op::Remove => "cannot remove",
             Op::ListDir => "cannot list directory",
+            Op::Append => "cannot append to journal",
         }
     }
 }
@@ -86,6 +89,13 @@ pub enum Error {
     #[error("the lock file {} was deleted or replaced while held; nothing was written", .path.display())]
     LockLost {
         /// The lock file.
+        path: PathBuf,
+    },
+    /// A file changed between the read and the write that relied on it, although the writer
+    /// held the lock: something wrote it without taking the lock. Nothing was written.
+    #[error("{} changed while the lock was held (something writes it without taking the lock); nothing was written", .path.display())]
+    Changed {
+        /// The file.
         path: PathBuf,
     },
     /// A directory stands where a file should be.

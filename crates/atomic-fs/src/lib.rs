@@ -15,6 +15,8 @@
 //!   writer can tell whether the file changed since it last wrote it.
 //! - [`remove_stale_temps`]: removes temporary files left by writers that died (ours, and
 //!   [`ForeignTemps`] of another program that shares the lock).
+//! - [`journal`]: an append-only file of numbered, checksummed records, appended and flushed
+//!   in one small write; a torn last record is told apart from damage.
 //! - [`set_aside`] and [`move_aside`]: keep a file's contents under another name, never
 //!   overwriting anything, before it is replaced or removed.
 //!
@@ -46,6 +48,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod journal;
 mod lock;
 mod read;
 mod replace;

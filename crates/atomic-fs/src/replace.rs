@@ -238,6 +238,20 @@ fn flush_directory_of(
         .map_err(|source| Error::Sync { path: dir, source })
 }
 
+/// With [`Durability::Full`], flushes a file's data, once: a failed flush is final
+/// ([`Error::Sync`]).
+pub(crate) fn flush_file(
+    fs: &dyn FileSystem,
+    file: &std::fs::File,
+    path: &Path,
+    durability: Durability,
+) -> Result<(), Error> {
+    if durability != Durability::Full {
+        return Ok(());
+    }
+    sync_file(fs, file, path)
+}
+
 /// Flushes the new contents, once: a failed flush is final ([`Error::Sync`]).
 fn sync_file(fs: &dyn FileSystem, file: &std::fs::File, path: &Path) -> Result<(), Error> {
     let mut flushed = injected("atomic-fs::sync-file").and_then(|()| fs.sync_file(file));

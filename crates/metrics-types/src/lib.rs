@@ -44,6 +44,7 @@ mod wire;
 
 mod error;
 mod event;
+mod journal;
 mod level;
 mod limits;
 mod profile;
@@ -56,6 +57,7 @@ mod validate;
 
 pub use crate::error::{ValidationError, Violation};
 pub use crate::event::{AgentEvent, NewAgentEvent};
+pub use crate::journal::{Folded, JournalEntry, RefusedEntry, STORAGE_KEY, Storage, StorageMode};
 pub use crate::level::Level;
 pub use crate::limits::{
     Limits, MAX_ARTIFACT_BYTES, MAX_ARTIFACTS, MAX_ERROR_MESSAGE_BYTES, MAX_IDENTIFIER_BYTES,

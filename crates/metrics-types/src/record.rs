@@ -160,7 +160,7 @@ impl DashboardState {
 
     /// Adds one event that is not a duplicate: totals, its agent's profile, the list. Fails
     /// changing nothing, or changes everything.
-    fn append_event(&mut self, event: AgentEvent) -> Result<(), ValidationError> {
+    pub(crate) fn append_event(&mut self, event: AgentEvent) -> Result<(), ValidationError> {
         let totals = [
             FieldIndex::total_tokens,
             FieldIndex::total_cost_usd,

@@ -79,6 +79,9 @@ impl FileSystem for FailingFs {
     fn open_read(&self, path: &Path) -> io::Result<File> {
         RealFileSystem.open_read(path)
     }
+    fn open_write(&self, path: &Path) -> io::Result<File> {
+        RealFileSystem.open_write(path)
+    }
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<std::ffi::OsString>> {
         RealFileSystem.list_dir(dir)
     }

@@ -26,6 +26,8 @@ pub enum CallKind {
     Inspect,
     /// `open` for reading.
     OpenRead,
+    /// `open` of an existing file for writing (a journal append).
+    OpenWrite,
     /// `readdir`.
     ListDir,
 }
@@ -33,7 +35,10 @@ pub enum CallKind {
 impl CallKind {
     /// Whether the call changes the disk.
     pub fn is_mutating(self) -> bool {
-        !matches!(self, CallKind::Inspect | CallKind::OpenRead | CallKind::ListDir)
+        !matches!(
+            self,
+            CallKind::Inspect | CallKind::OpenRead | CallKind::OpenWrite | CallKind::ListDir
+        )
     }
 }
 

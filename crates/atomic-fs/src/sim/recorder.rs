@@ -342,6 +342,13 @@ impl FileSystem for Simulation {
         RealFileSystem.open_read(path)
     }
 
+    fn open_write(&self, path: &Path) -> io::Result<File> {
+        if let Some(fault) = self.begin(CallKind::OpenWrite, &self.name_of(path)) {
+            return Err(fault.error());
+        }
+        RealFileSystem.open_write(path)
+    }
+
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<std::ffi::OsString>> {
         assert_eq!(dir, self.dir, "the simulation covers {} only", self.dir.display());
         if let Some(fault) = self.begin(CallKind::ListDir, "") {

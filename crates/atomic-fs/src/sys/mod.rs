@@ -67,6 +67,9 @@ pub(crate) trait FileSystem: Sync {
     fn inspect(&self, path: &Path) -> io::Result<Option<Inspection>>;
     /// Opens `path` for reading without following a symbolic link.
     fn open_read(&self, path: &Path) -> io::Result<File>;
+    /// Opens an existing `path` for writing (appending at an offset the caller seeks to),
+    /// without following a symbolic link, creating or truncating anything.
+    fn open_write(&self, path: &Path) -> io::Result<File>;
     /// Names of the entries of a directory.
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<std::ffi::OsString>>;
     /// The deliberate protocol bug this file system asks for (simulation only).

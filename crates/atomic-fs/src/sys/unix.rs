@@ -88,6 +88,13 @@ impl FileSystem for RealFileSystem {
         Ok(File::from(fd))
     }
 
+    fn open_write(&self, path: &Path) -> io::Result<File> {
+        // O_NONBLOCK for the same reason as `open_read`: a FIFO must be refused, not waited on.
+        let flags = OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        let fd = retry_on_interrupt(|| rustix::fs::open(path, flags, Mode::empty()))?;
+        Ok(File::from(fd))
+    }
+
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<std::ffi::OsString>> {
         std::fs::read_dir(dir)?.map(|entry| entry.map(|entry| entry.file_name())).collect()
     }

@@ -1,0 +1,125 @@
+use super::*;
+
+fn lines(records: &[(u64, &str)]) -> Vec<u8> {
+    records
+        .iter()
+        .flat_map(|(sequence, payload)| encode_record(*sequence, payload.as_bytes()).unwrap())
+        .collect()
+}
+
+fn sequences(records: &[JournalRecord]) -> Vec<u64> {
+    records.iter().map(|record| record.sequence).collect()
+}
+
+#[test]
+fn a_record_round_trips_and_its_line_is_what_the_docs_say() {
+    let line = encode_record(42, br#"{"a":1}"#).unwrap();
+    let text = String::from_utf8(line.clone()).unwrap();
+    let crc = crc32fast::hash(br#"42 {"a":1}"#);
+    assert_eq!(text, format!("42 {crc:08x} {{\"a\":1}}\n"));
+    let record = decode_record(&line[..line.len() - 1]).unwrap();
+    assert_eq!(record, JournalRecord { sequence: 42, payload: br#"{"a":1}"#.to_vec() });
+}
+
+#[test]
+fn an_empty_payload_is_a_record_and_a_newline_in_one_is_refused() {
+    let line = encode_record(7, b"").unwrap();
+    assert_eq!(decode_record(&line[..line.len() - 1]).unwrap().payload, b"");
+    assert!(matches!(encode_record(1, b"a\nb"), Err(RecordError::Malformed(_))));
+}
+
+#[test]
+fn every_changed_byte_fails_the_checksum_or_the_shape() {
+    let line = encode_record(1234, b"payload bytes").unwrap();
+    let body = &line[..line.len() - 1];
+    for position in 0..body.len() {
+        let mut changed = body.to_vec();
+        changed[position] ^= 0x01;
+        assert!(decode_record(&changed).is_err(), "byte {position} changed and still decoded");
+    }
+}
+
+#[test]
+fn malformed_lines_are_refused() {
+    for line in [&b""[..], b"12", b"12 0000", b"x 00000000 p", b"1 0000000G p", b"1 ABCDEF01 p"] {
+        assert!(decode_record(line).is_err(), "{}", String::from_utf8_lossy(line));
+    }
+    assert!(decode_record(b"99999999999999999999 00000000 p").is_err(), "over u64");
+}
+
+#[test]
+fn a_clean_journal_has_every_record_and_no_tail() {
+    let bytes = lines(&[(5, "a"), (6, "b"), (7, "c")]);
+    let (records, valid_len, torn, damage) = parse_journal(&bytes);
+    assert_eq!(sequences(&records), [5, 6, 7]);
+    assert_eq!(valid_len, bytes.len() as u64);
+    assert_eq!((torn, damage), (None, vec![]));
+}
+
+#[test]
+fn a_cut_or_zero_filled_last_line_is_a_torn_tail_not_damage() {
+    let good = lines(&[(1, "a"), (2, "b")]);
+    let last = encode_record(3, b"the write a crash interrupted").unwrap();
+    for kept in 1..last.len() {
+        for zero_filled in [false, true] {
+            let mut bytes = good.clone();
+            bytes.extend_from_slice(&last[..kept]);
+            if zero_filled {
+                bytes.resize(good.len() + last.len(), 0);
+            }
+            let (records, valid_len, torn, damage) = parse_journal(&bytes);
+            assert_eq!(sequences(&records), [1, 2], "kept {kept}");
+            assert_eq!(valid_len, good.len() as u64);
+            assert_eq!(torn, Some((bytes.len() - good.len()) as u64));
+            assert!(damage.is_empty(), "kept {kept}: {damage:?}");
+        }
+    }
+}
+
+#[test]
+fn a_complete_last_line_failing_its_checksum_is_a_torn_tail() {
+    let mut bytes = lines(&[(1, "a"), (2, "b")]);
+    let good_len = bytes.len();
+    let mut last = encode_record(3, b"c").unwrap();
+    let end = last.len() - 2;
+    last[end] = b'x';
+    bytes.extend_from_slice(&last);
+    let (records, valid_len, torn, damage) = parse_journal(&bytes);
+    assert_eq!(sequences(&records), [1, 2]);
+    assert_eq!((valid_len, torn), (good_len as u64, Some(last.len() as u64)));
+    assert!(damage.is_empty());
+}
+
+#[test]
+fn a_bad_line_before_good_ones_is_damage_and_the_good_ones_are_kept() {
+    let mut bytes = lines(&[(1, "a")]);
+    let bad_offset = bytes.len();
+    let mut bad = encode_record(2, b"b").unwrap();
+    bad[0] = b'9';
+    bytes.extend_from_slice(&bad);
+    bytes.extend_from_slice(&lines(&[(3, "c"), (4, "d")]));
+    let (records, valid_len, torn, damage) = parse_journal(&bytes);
+    assert_eq!(sequences(&records), [1, 3, 4], "every line checks itself");
+    assert_eq!((valid_len, torn), (bytes.len() as u64, None));
+    assert_eq!(damage.len(), 1);
+    assert_eq!((damage[0].line, damage[0].offset), (2, bad_offset as u64));
+    assert!(damage[0].problem.contains("checksum"), "{}", damage[0].problem);
+}
+
+#[test]
+fn a_sequence_that_does_not_follow_is_damage() {
+    for order in [[1, 3], [2, 2], [5, 4]] {
+        let bytes = lines(&[(order[0], "a"), (order[1], "b"), (order[1] + 10, "c")]);
+        let (records, _, _, damage) = parse_journal(&bytes);
+        assert_eq!(sequences(&records), [order[0]], "{order:?}");
+        assert_eq!(damage.len(), 2, "{order:?}: {damage:?}");
+        assert!(damage[0].problem.contains("does not follow"), "{}", damage[0].problem);
+    }
+}
+
+#[test]
+fn an_empty_file_is_a_journal_without_records() {
+    let (records, valid_len, torn, damage) = parse_journal(b"");
+    assert!(records.is_empty() && damage.is_empty());
+    assert_eq!((valid_len, torn), (0, None));
+}
