@@ -55,7 +55,7 @@ pub enum JournalEntry {
         /// When the commit was made.
         at: Timestamp,
         /// The summary, built from the state it was committed on.
-        session: SessionSummary,
+        session: Box<SessionSummary>,
     },
     /// The first entry of a journal a checkpoint wrote: the file it wrote holds every entry
     /// up to `snapshot_sequence`, and these event ids, so an appender can tell a retried
@@ -208,7 +208,7 @@ impl DashboardState {
                 }
                 JournalEntry::Session { session, .. } => {
                     let id = session.session_id.clone();
-                    match self.record_session(session, limits) {
+                    match self.record_session(*session, limits) {
                         Ok(crate::RecordOutcome::Duplicate) => folded.duplicates += 1,
                         Ok(crate::RecordOutcome::Recorded { .. }) => folded.recorded += 1,
                         Err(error) => folded.refused.push(RefusedEntry { sequence, id, error }),

@@ -109,7 +109,7 @@ fn folding_applies_entries_above_the_watermark_once_and_moves_it() {
     let journal = vec![
         (1, events(1, &["a", "b"])),
         (2, events(2, &["b", "c"])),
-        (3, JournalEntry::Session { at: at(3), session: session("s") }),
+        (3, JournalEntry::Session { at: at(3), session: Box::new(session("s")) }),
     ];
     let folded = state.fold_journal(journal.clone(), &Limits::DEFAULT);
     assert_eq!((folded.entries, folded.recorded, folded.duplicates), (3, 4, 1));
