@@ -63,8 +63,8 @@ pub use crate::error::{Error, Op};
 pub use crate::lock::FileLock;
 pub use crate::read::{Contents, FileIdentity, identity, read};
 pub use crate::replace::{
-    Backup, Durability, ReplaceConfig, Replaced, backup_path, move_aside, replace, replace_locked,
-    set_aside,
+    Backup, Durability, ReplaceConfig, Replaced, backup_path, move_aside, remove, replace,
+    replace_locked, set_aside, sync_directory_of,
 };
 pub use crate::temp::{ForeignTemps, remove_stale_temps};
 

@@ -293,5 +293,24 @@ pub fn move_aside(path: &Path, aside: &Path, durability: Durability) -> Result<(
     })
 }
 
+/// Removes `path` (nothing there is not an error); with [`Durability::Full`] the directory
+/// is flushed, so the removal survives a power loss. For files whose contents are kept
+/// elsewhere already (a journal folded into its data file); never for data.
+pub fn remove(path: &Path, durability: Durability) -> Result<(), Error> {
+    crate::sys::with_file_system(|fs| {
+        match fs.remove(path) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            other => other.context(Op::Remove, path)?,
+        }
+        flush_directory_of(fs, path, durability)
+    })
+}
+
+/// With [`Durability::Full`], flushes the directory holding `path`, making the names in it
+/// durable (as a replace does after its rename). A failure is final ([`Error::Sync`]).
+pub fn sync_directory_of(path: &Path, durability: Durability) -> Result<(), Error> {
+    crate::sys::with_file_system(|fs| flush_directory_of(fs, path, durability))
+}
+
 #[cfg(test)]
 mod tests;

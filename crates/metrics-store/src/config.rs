@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use metrics_types::Limits;
 
+use crate::journal::CheckpointPolicy;
 use crate::{MetricsStore, StoreError};
 
 /// The metrics file's name when only a directory is given.
@@ -39,6 +40,7 @@ pub(crate) struct Config {
     pub(crate) durability: Durability,
     pub(crate) project_name: String,
     pub(crate) max_file_size: u64,
+    pub(crate) checkpoint: CheckpointPolicy,
 }
 
 impl StoreBuilder {
@@ -51,6 +53,7 @@ impl StoreBuilder {
                 durability: Durability::Full,
                 project_name: String::new(),
                 max_file_size: DEFAULT_MAX_FILE_SIZE,
+                checkpoint: CheckpointPolicy::default(),
             },
         }
     }
@@ -84,6 +87,13 @@ impl StoreBuilder {
     /// more than half of it is refused.
     pub fn max_file_size(mut self, bytes: u64) -> StoreBuilder {
         self.config.max_file_size = bytes;
+        self
+    }
+
+    /// When a writer in journal mode folds the journal into the file (default: 64 entries
+    /// or 2 seconds, whichever comes first). Whole-file mode ignores it.
+    pub fn checkpoint_policy(mut self, policy: CheckpointPolicy) -> StoreBuilder {
+        self.config.checkpoint = policy;
         self
     }
 
@@ -122,10 +132,20 @@ impl Config {
 /// `.agent_metrics.lock`, the Python dashboard's `MetricsStore.LOCK_FILE`), `NAME.lock`
 /// for any other name.
 pub(crate) fn lock_path(path: &Path) -> PathBuf {
+    with_extension_for_json(path, "lock")
+}
+
+/// The journal of a store file in journal mode: `X.journal` for `X.json`, `NAME.journal` for
+/// any other name.
+pub(crate) fn journal_path(path: &Path) -> PathBuf {
+    with_extension_for_json(path, "journal")
+}
+
+fn with_extension_for_json(path: &Path, extension: &str) -> PathBuf {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     match name.strip_suffix(".json") {
-        Some(stem) if !stem.is_empty() => path.with_file_name(format!("{stem}.lock")),
-        _ => sibling(path, ".lock"),
+        Some(stem) if !stem.is_empty() => path.with_file_name(format!("{stem}.{extension}")),
+        _ => sibling(path, &format!(".{extension}")),
     }
 }
 

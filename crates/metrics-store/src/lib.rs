@@ -47,6 +47,7 @@
 mod check;
 mod config;
 mod error;
+mod journal;
 #[cfg(all(test, loom))]
 mod loom_model;
 mod protocol;
@@ -60,6 +61,9 @@ pub use crate::config::{
     DEFAULT_FILE_NAME, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, Durability, StoreBuilder,
 };
 pub use crate::error::StoreError;
+pub use crate::journal::{
+    CheckpointPolicy, DEFAULT_CHECKPOINT_AGE, DEFAULT_CHECKPOINT_ENTRIES, JournalReport,
+};
 pub use crate::recover::{Recovery, RecoveryAction, RestoreFrom};
 pub use crate::stats::StoreStats;
 pub use crate::store::{Fallback, Loaded, MetricsStore, TimedStore};

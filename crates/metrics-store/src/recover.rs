@@ -48,6 +48,9 @@ pub enum RecoveryAction {
         /// The file restored.
         source: PathBuf,
     },
+    /// The journal (journal mode) held damaged or unreadable entries: it was kept aside, the
+    /// entries that could be read were folded into the file, and a fresh journal started.
+    JournalKeptAside,
     /// The backup was unusable too; the store started from an empty state.
     StartedFresh {
         /// What was wrong with the backup.
@@ -66,6 +69,12 @@ impl fmt::Display for Recovery {
                 "restored {} from {} ({})",
                 self.path.display(),
                 source.display(),
+                self.problem
+            )?,
+            RecoveryAction::JournalKeptAside => write!(
+                f,
+                "folded the readable entries of the journal {} into the file and started a fresh journal ({})",
+                self.path.display(),
                 self.problem
             )?,
             RecoveryAction::StartedFresh { backup_problem } => write!(
@@ -239,7 +248,7 @@ impl MetricsStore {
     }
 
     /// Keeps `path` as `PATH.LABEL-TIMESTAMP[-N]`, never overwriting an earlier one.
-    fn keep_aside(
+    pub(crate) fn keep_aside(
         &self,
         path: &Path,
         label: &str,
@@ -269,7 +278,7 @@ impl MetricsStore {
         }))
     }
 
-    fn note_recovery(&self, recovery: &Recovery) {
+    pub(crate) fn note_recovery(&self, recovery: &Recovery) {
         tracing::warn!(path = %self.path.display(), "{recovery}");
         self.counters.recovered();
         *crate::sync::lock(&self.last_recovery) = Some(recovery.clone());

@@ -24,6 +24,16 @@ pub struct StoreStats {
     pub cache_hits: u64,
     /// Updates started again because the lock file was deleted or replaced while held.
     pub locks_lost: u64,
+    /// Entries appended to the journal (journal mode).
+    pub journal_appends: u64,
+    /// Bytes appended to the journal.
+    pub journal_bytes: u64,
+    /// Checkpoints: journals folded into the file and started afresh.
+    pub checkpoints: u64,
+    /// Journal entries folded into the file by those checkpoints.
+    pub entries_folded: u64,
+    /// Checkpoints that failed after an append (the append stood; the next writer retries).
+    pub checkpoint_failures: u64,
 }
 
 #[derive(Debug, Default)]
@@ -37,6 +47,11 @@ pub(crate) struct Counters {
     bytes_written: AtomicU64,
     cache_hits: AtomicU64,
     locks_lost: AtomicU64,
+    journal_appends: AtomicU64,
+    journal_bytes: AtomicU64,
+    checkpoints: AtomicU64,
+    entries_folded: AtomicU64,
+    checkpoint_failures: AtomicU64,
 }
 
 impl Counters {
@@ -68,6 +83,23 @@ impl Counters {
         self.locks_lost.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn appended(&self, bytes: usize) {
+        self.journal_appends.fetch_add(1, Ordering::Relaxed);
+        self.journal_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn folded(&self, entries: u64) {
+        self.entries_folded.fetch_add(entries, Ordering::Relaxed);
+    }
+
+    pub(crate) fn checkpointed(&self) {
+        self.checkpoints.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn checkpoint_failed(&self) {
+        self.checkpoint_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> StoreStats {
         StoreStats {
             lock_acquisitions: self.lock_acquisitions.load(Ordering::Relaxed),
@@ -79,6 +111,11 @@ impl Counters {
             bytes_written: self.bytes_written.load(Ordering::Relaxed),
             cache_hits: self.cache_hits.load(Ordering::Relaxed),
             locks_lost: self.locks_lost.load(Ordering::Relaxed),
+            journal_appends: self.journal_appends.load(Ordering::Relaxed),
+            journal_bytes: self.journal_bytes.load(Ordering::Relaxed),
+            checkpoints: self.checkpoints.load(Ordering::Relaxed),
+            entries_folded: self.entries_folded.load(Ordering::Relaxed),
+            checkpoint_failures: self.checkpoint_failures.load(Ordering::Relaxed),
         }
     }
 }

@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use atomic_fs::{Backup, FileIdentity, FileLock, ReplaceConfig};
 use metrics_types::{
-    AgentEvent, BatchOutcome, DashboardState, RecordOutcome, SessionSummary, Timestamp,
+    AgentEvent, BatchOutcome, DashboardState, JournalEntry, RecordOutcome, SessionSummary,
+    StorageMode, Timestamp,
 };
 
 use crate::StoreError;
 use crate::config::{Config, Durability, StoreBuilder};
+use crate::journal::{JournalIndex, JournalReport};
 use crate::protocol::with_both_locks;
 use crate::recover::{Examined, Recovery, RestoreFrom};
 use crate::stats::{Counters, StoreStats};
@@ -41,6 +43,7 @@ pub struct MetricsStore {
     pub(crate) path: PathBuf,
     pub(crate) lock_path: PathBuf,
     pub(crate) backup_path: PathBuf,
+    pub(crate) journal_path: PathBuf,
     pub(crate) config: Config,
     writer: Mutex<Writer>,
     pub(crate) counters: Counters,
@@ -54,6 +57,9 @@ pub struct Loaded {
     pub state: DashboardState,
     /// Set when the metrics file could not be read and this is its backup's state.
     pub fallback: Option<Fallback>,
+    /// Set in journal mode: what the journal added on top of the file, and what it held
+    /// that could not be applied.
+    pub journal: Option<JournalReport>,
 }
 
 /// A read showed the backup because the metrics file is damaged or missing; nothing was
@@ -85,6 +91,8 @@ impl std::fmt::Display for Fallback {
 pub(crate) struct Writer {
     /// The state this handle last wrote, with the file it wrote.
     cached: Option<Cached>,
+    /// In journal mode, what this handle knows of the journal.
+    pub(crate) journal: Option<JournalIndex>,
     /// A flush failed: the handle refuses further writes.
     poisoned: bool,
 }
@@ -109,6 +117,8 @@ impl Writer {
                 self.poisoned = true;
                 self.cached = None;
             }
+            // A failed write may have left part of a record: read the journal afresh.
+            self.journal = None;
             StoreError::Io { path: path.to_owned(), source }
         })
     }
@@ -138,7 +148,7 @@ impl Cached {
 }
 
 /// Whether an update changed the state and must be written.
-enum Change<T> {
+pub(crate) enum Change<T> {
     Write(T),
     Unchanged(T),
 }
@@ -158,6 +168,7 @@ impl MetricsStore {
     pub(crate) fn from_parts(path: PathBuf, config: Config) -> MetricsStore {
         MetricsStore {
             lock_path: crate::config::lock_path(&path),
+            journal_path: crate::config::journal_path(&path),
             backup_path: atomic_fs::backup_path(&path),
             path,
             config,
@@ -211,8 +222,22 @@ impl MetricsStore {
     /// only a write (or [`MetricsStore::restore`]) recovers the file. When neither loads the
     /// error is [`StoreError::Unreadable`].
     pub fn load(&self) -> Result<Loaded, StoreError> {
+        // The journal first: a checkpoint between the two reads then cannot hide an entry
+        // (what this journal read lacks is in the newer file).
+        let journal = self.read_journal()?;
+        let mut loaded = self.load_file()?;
+        if let Some(journal) = journal {
+            loaded.journal = Some(self.apply_journal(&mut loaded.state, journal));
+        }
+        Ok(loaded)
+    }
+
+    /// The file's state, or its backup's, without the journal.
+    fn load_file(&self) -> Result<Loaded, StoreError> {
         let main_problem = match self.examine(&self.path) {
-            Ok(Examined::Good { state, .. }) => return Ok(Loaded { state, fallback: None }),
+            Ok(Examined::Good { state, .. }) => {
+                return Ok(Loaded { state, fallback: None, journal: None });
+            }
             Ok(Examined::Missing) => None,
             Ok(Examined::Damaged { problem }) => Some(problem),
             // A file too large to read is damage to a reader: show the backup if it loads.
@@ -229,10 +254,10 @@ impl MetricsStore {
                     backup_path: self.backup_path.clone(),
                     problem,
                 };
-                Ok(Loaded { state, fallback: Some(fallback) })
+                Ok(Loaded { state, fallback: Some(fallback), journal: None })
             }
             Examined::Missing if main_problem.is_none() => {
-                Ok(Loaded { state: self.fresh_state(), fallback: None })
+                Ok(Loaded { state: self.fresh_state(), fallback: None, journal: None })
             }
             backup => Err(StoreError::Unreadable {
                 path: self.path.clone(),
@@ -361,17 +386,26 @@ impl MetricsStore {
         timeout: Duration,
         mut change: impl FnMut(&mut DashboardState) -> Result<Change<T>, StoreError>,
     ) -> Result<T, StoreError> {
+        self.with_attempts(timeout, |writer, file_lock| {
+            self.transact_locked(writer, file_lock, &mut change)
+        })
+    }
+
+    /// Runs `attempt` under both locks until it is done, starting again when the lock file
+    /// was deleted or replaced before its commit.
+    pub(crate) fn with_attempts<T>(
+        &self,
+        timeout: Duration,
+        mut attempt: impl FnMut(&mut Writer, &FileLock) -> Result<Attempt<T>, StoreError>,
+    ) -> Result<T, StoreError> {
         // The timeout bounds the whole update, restarts included: a lock file deleted faster
         // than a write completes ends in a lock timeout, not in a loop.
         let started = std::time::Instant::now();
         loop {
             let remaining = timeout.saturating_sub(started.elapsed());
-            let attempt = with_both_locks(
-                &self.writer,
-                || self.lock_file(remaining),
-                |writer, file_lock| self.transact_locked(writer, file_lock, &mut change),
-            )?;
-            match attempt {
+            let outcome =
+                with_both_locks(&self.writer, || self.lock_file(remaining), &mut attempt)?;
+            match outcome {
                 Attempt::Done(value) => return Ok(value),
                 Attempt::LockLost if started.elapsed() >= timeout => {
                     self.counters.lock_timed_out();
@@ -384,7 +418,7 @@ impl MetricsStore {
     }
 
     /// The body of [`MetricsStore::transact`], holding both locks.
-    fn transact_locked<T>(
+    pub(crate) fn transact_locked<T>(
         &self,
         writer: &mut Writer,
         file_lock: &FileLock,
@@ -397,10 +431,13 @@ impl MetricsStore {
         if state.is_from_newer_format() {
             return Err(self.newer_format(state.version()));
         }
+        // Before the change, so it sees everything acknowledged (and so a cached state stays
+        // the file's: nothing below caches a state that was not written).
+        let plan = self.fold_for_write(&mut state)?;
         let baseline = summary_finding_paths(&state);
         let evicted = state.enforce_limits(&self.config.limits);
         let value = match change(&mut state)? {
-            Change::Unchanged(value) if evicted == 0 => {
+            Change::Unchanged(value) if evicted == 0 && !plan.needs_write => {
                 writer.cached = read.map(|(identity, file)| Cached { identity, file, state });
                 return Ok(Attempt::Done(value));
             }
@@ -416,8 +453,13 @@ impl MetricsStore {
             let source = metrics_types::ValidationError::Invalid { violations: introduced };
             return Err(StoreError::Invalid { path: self.path.clone(), source });
         }
+        let has_journal = state.storage().mode == StorageMode::Journal;
+        let marker = has_journal.then(|| JournalEntry::checkpoint_of(&state));
         if self.commit(writer, Some(file_lock), state, Backup::PreviousGeneration)?.is_none() {
             return Ok(Attempt::LockLost);
+        }
+        if plan.needs_write || has_journal {
+            self.finish_journal(writer, file_lock, marker, plan)?;
         }
         Ok(Attempt::Done(value))
     }
@@ -502,7 +544,7 @@ impl MetricsStore {
 const PYTHON_TEMP_PREFIX: &str = ".agent_metrics_";
 
 /// What one locked attempt at an update came to.
-enum Attempt<T> {
+pub(crate) enum Attempt<T> {
     Done(T),
     /// The lock file was deleted or replaced before the commit; nothing was written.
     LockLost,
@@ -543,6 +585,13 @@ impl TimedStore<'_> {
 
     /// As [`MetricsStore::record_event`].
     pub fn record_event(&self, event: AgentEvent) -> Result<RecordOutcome, StoreError> {
+        if let Some(outcome) = self.append(std::slice::from_ref(&event))? {
+            return Ok(if outcome.recorded == 0 {
+                RecordOutcome::Duplicate
+            } else {
+                RecordOutcome::Recorded { evicted: 0 }
+            });
+        }
         let limits = self.store.config.limits;
         self.store.transact(self.timeout, |state| {
             match state.record_event(event.clone(), &limits).map_err(|err| self.invalid(err))? {
@@ -554,6 +603,9 @@ impl TimedStore<'_> {
 
     /// As [`MetricsStore::record_events`].
     pub fn record_events(&self, events: Vec<AgentEvent>) -> Result<BatchOutcome, StoreError> {
+        if let Some(outcome) = self.append(&events)? {
+            return Ok(outcome);
+        }
         let limits = self.store.config.limits;
         self.store.transact(self.timeout, |state| {
             let outcome =
@@ -590,6 +642,24 @@ impl TimedStore<'_> {
                 RecordOutcome::Duplicate => Ok(Change::Unchanged(RecordOutcome::Duplicate)),
                 recorded => Ok(Change::Write(recorded)),
             }
+        })
+    }
+
+    /// In journal mode, appends `events` to the journal; `None` in whole-file mode.
+    fn append(&self, events: &[AgentEvent]) -> Result<Option<BatchOutcome>, StoreError> {
+        let store = self.store;
+        store.with_attempts(self.timeout, |writer, file_lock| {
+            store.append_events_locked(writer, file_lock, events)
+        })
+    }
+
+    /// An update that writes only if `change` returns `true` (or the journal needs folding).
+    pub(crate) fn update_if(
+        &self,
+        mut change: impl FnMut(&mut DashboardState) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        self.store.transact(self.timeout, |state| {
+            Ok(if change(state)? { Change::Write(()) } else { Change::Unchanged(()) })
         })
     }
 

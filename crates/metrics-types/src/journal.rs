@@ -102,6 +102,63 @@ impl JournalEntry {
         Ok(entry)
     }
 
+    /// The marker a checkpoint starts a fresh journal with: `state`'s watermark and every
+    /// event id it knows (its events' and those its profiles remember as recent).
+    pub fn checkpoint_of(state: &DashboardState) -> JournalEntry {
+        let mut seen = HashSet::new();
+        let event_ids = state
+            .events
+            .iter()
+            .map(|event| event.event_id.as_str())
+            .chain(
+                state
+                    .agents
+                    .values()
+                    .flat_map(|profile| profile.recent_events.iter().map(String::as_str)),
+            )
+            .filter(|id| seen.insert(*id))
+            .map(str::to_owned)
+            .collect();
+        JournalEntry::Checkpoint { snapshot_sequence: state.storage().journal_sequence, event_ids }
+    }
+
+    /// Reads only what an appender needs from an entry (its kind, time, event ids and
+    /// watermark), skipping the rest of each event: much cheaper than
+    /// [`JournalEntry::from_json`] on a whole journal.
+    pub fn summarize(bytes: &[u8]) -> Result<EntrySummary, ValidationError> {
+        #[derive(Deserialize)]
+        struct IdOnly {
+            event_id: String,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Peek {
+            Events { at: Timestamp, events: Vec<IdOnly> },
+            // The summary's fields are skipped: serde ignores what a variant does not name.
+            Session { at: Timestamp },
+            Checkpoint { snapshot_sequence: u64, event_ids: Vec<String> },
+        }
+        let peek: Peek = serde_json::from_slice(bytes)
+            .map_err(|source| ValidationError::Malformed { path: ".".to_owned(), source })?;
+        Ok(match peek {
+            Peek::Events { at, events } => EntrySummary {
+                committed_at: Some(at),
+                event_ids: events.into_iter().map(|event| event.event_id).collect(),
+                snapshot_sequence: None,
+            },
+            Peek::Session { at } => EntrySummary {
+                committed_at: Some(at),
+                event_ids: Vec::new(),
+                snapshot_sequence: None,
+            },
+            Peek::Checkpoint { snapshot_sequence, event_ids } => EntrySummary {
+                committed_at: None,
+                event_ids,
+                snapshot_sequence: Some(snapshot_sequence),
+            },
+        })
+    }
+
     /// The event ids an entry holds (recorded, or known to the file for a checkpoint).
     pub fn event_ids(&self) -> Vec<&str> {
         match self {
@@ -122,6 +179,17 @@ impl JournalEntry {
             JournalEntry::Checkpoint { .. } => None,
         }
     }
+}
+
+/// What an appender reads of an entry ([`JournalEntry::summarize`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntrySummary {
+    /// When the commit was made (`None` for a checkpoint marker).
+    pub committed_at: Option<Timestamp>,
+    /// The event ids it holds (recorded, or known to the file for a checkpoint marker).
+    pub event_ids: Vec<String>,
+    /// For a checkpoint marker, the watermark of the file it wrote.
+    pub snapshot_sequence: Option<u64>,
 }
 
 /// An entry the state could not take when it was folded in: kept by the caller, never

@@ -136,6 +136,7 @@ pub(crate) fn recover(
         let action = match &recovery.action {
             RecoveryAction::RestoredFromBackup => "restored_from_backup",
             RecoveryAction::RestoredFromFile { .. } => "restored_from_file",
+            RecoveryAction::JournalKeptAside => "journal_kept_aside",
             RecoveryAction::StartedFresh { .. } => "started_fresh",
         };
         let set_aside: Vec<String> =

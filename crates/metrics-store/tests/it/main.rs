@@ -6,6 +6,7 @@ mod crash;
 mod eviction;
 mod faults;
 mod io_faults;
+mod journal;
 mod processes;
 mod recovery;
 mod support;

@@ -192,3 +192,19 @@ proptest! {
         prop_assert_eq!(folded, recorded);
     }
 }
+
+#[test]
+fn a_summary_has_the_ids_times_and_watermark_of_the_full_entry() {
+    let entry = events(4, &["a", "b"]);
+    let summary = JournalEntry::summarize(&entry.to_json()).unwrap();
+    assert_eq!(summary.event_ids, ["a", "b"]);
+    assert_eq!(summary.committed_at, Some(at(4)));
+    let mut state = DashboardState::new("p");
+    let _ = state
+        .fold_journal([(3, events(1, &["x", "y"]))], &Limits { max_events: 1, ..Limits::DEFAULT });
+    let marker = JournalEntry::checkpoint_of(&state);
+    let summary = JournalEntry::summarize(&marker.to_json()).unwrap();
+    assert_eq!(summary.snapshot_sequence, Some(3));
+    assert_eq!(summary.event_ids, ["y", "x"], "evicted ids a profile still remembers count too");
+    assert!(JournalEntry::summarize(b"[1]").is_err());
+}

@@ -1,0 +1,505 @@
+//! Journal mode: a commit appends one entry to `X.journal` and flushes it; a checkpoint folds
+//! the journal into the file through the durable replace and starts a fresh journal.
+//!
+//! The pure parts (the storage marker, the entries, folding) are in `metrics-types`; the
+//! record format and the flushed append in `atomic_fs::journal`. This module joins them:
+//!
+//! - **append** ([`MetricsStore::append_events`]): under the lock, the journal's index (its
+//!   next sequence number and the event ids it and the file hold, kept by the handle while
+//!   the journal is the generation it read) decides what is new; the entry is appended and
+//!   flushed; then, if the journal holds [`CheckpointPolicy::max_entries`] entries or its
+//!   oldest is [`CheckpointPolicy::max_age`] old, the same writer checkpoints. The file is
+//!   never parsed to append;
+//! - **checkpoint** (any whole-file write on a store with a journal): the journal's entries
+//!   above the file's watermark are folded into the state, the state is committed with the
+//!   new watermark, and only then is the journal replaced by a fresh one: a marker holding
+//!   the watermark and the ids the file knows, followed by the entries just folded (kept one
+//!   generation, so a reader falling back to the backup, whose watermark is older, still
+//!   finds them);
+//! - **read** ([`MetricsStore::load`]): the journal first, then the file, then the entries
+//!   above the file's watermark. Reading the journal first means a checkpoint between the
+//!   two reads cannot hide an entry: whatever the journal read lacks is in the newer file.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use atomic_fs::journal::{self as log, JournalRecord};
+use atomic_fs::{Backup, FileIdentity, FileLock, ReplaceConfig};
+use metrics_types::{
+    AgentEvent, BatchOutcome, DashboardState, JournalEntry, StorageMode, Timestamp,
+};
+
+use crate::store::{Attempt, Cached, Writer};
+use crate::{MetricsStore, StoreError};
+
+/// By default a writer checkpoints once the journal holds this many entries the file lacks
+/// (see `docs/benchmarks.md` for the measurement behind it).
+pub const DEFAULT_CHECKPOINT_ENTRIES: usize = 64;
+
+/// By default a writer checkpoints once the oldest entry the file lacks is this old, which
+/// bounds how far behind the file (all the Python dashboard reads) can be while writes go on.
+pub const DEFAULT_CHECKPOINT_AGE: Duration = Duration::from_secs(2);
+
+/// When a writer in journal mode folds the journal into the file after its append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointPolicy {
+    /// Checkpoint once the journal holds this many entries the file lacks.
+    pub max_entries: usize,
+    /// Checkpoint once the oldest entry the file lacks is this old.
+    pub max_age: Duration,
+}
+
+impl Default for CheckpointPolicy {
+    fn default() -> CheckpointPolicy {
+        CheckpointPolicy {
+            max_entries: DEFAULT_CHECKPOINT_ENTRIES,
+            max_age: DEFAULT_CHECKPOINT_AGE,
+        }
+    }
+}
+
+/// What a read found in the journal, beside the state it built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalReport {
+    /// The journal.
+    pub path: PathBuf,
+    /// Entries applied on top of the file (those above its watermark).
+    pub applied: usize,
+    /// Bytes of a last entry a crash cut short: never acknowledged, ignored (the next writer
+    /// cuts them off).
+    pub torn_tail: Option<u64>,
+    /// Damaged or unreadable entries, skipped: the next writer keeps the journal aside.
+    pub problems: Vec<String>,
+    /// Events or sessions the state could not take (a total would overflow, say), skipped:
+    /// a checkpoint keeps them aside.
+    pub refused: Vec<String>,
+}
+
+/// A journal read in full by a writer or a reader.
+pub(crate) struct JournalRead {
+    /// The good records, marker included, in order: what a rewrite keeps.
+    records: Vec<JournalRecord>,
+    /// The decodable entries with their sequence numbers.
+    entries: Vec<(u64, JournalEntry)>,
+    /// Damage and undecodable entries, described.
+    problems: Vec<String>,
+    torn_tail: Option<u64>,
+}
+
+impl JournalRead {
+    fn is_clean(&self) -> bool {
+        self.problems.is_empty() && self.torn_tail.is_none()
+    }
+
+    /// The watermark the journal's marker says the file had when the journal was started.
+    fn marker_watermark(&self) -> Option<u64> {
+        self.entries.iter().find_map(|(_, entry)| match entry {
+            JournalEntry::Checkpoint { snapshot_sequence, .. } => Some(*snapshot_sequence),
+            _ => None,
+        })
+    }
+}
+
+/// What a handle knows of the journal for appending, kept while the journal is the
+/// generation it describes (the file held open, as for [`Cached`]).
+#[derive(Debug)]
+pub(crate) struct JournalIndex {
+    identity: FileIdentity,
+    _file: File,
+    next_sequence: u64,
+    /// Every event id the file (per the marker) and the journal hold.
+    event_ids: HashSet<String>,
+    /// Entries above the watermark, and the time of the oldest.
+    pending: usize,
+    oldest_pending: Option<Timestamp>,
+    /// No torn tail, no damage, a marker first: appendable as it is.
+    clean: bool,
+    /// The directory was flushed by this handle since the journal was created, so its name
+    /// is durable and an append needs only the file's flush.
+    dir_synced: bool,
+}
+
+impl JournalIndex {
+    fn build(journal: log::Journal) -> JournalIndex {
+        let mut clean = journal.is_clean();
+        let mut snapshot_sequence = None;
+        let mut event_ids = HashSet::new();
+        let mut entries = Vec::new();
+        for (position, record) in journal.records.iter().enumerate() {
+            match JournalEntry::summarize(&record.payload) {
+                Ok(summary) => {
+                    if position == 0 {
+                        snapshot_sequence = summary.snapshot_sequence;
+                    }
+                    event_ids.extend(summary.event_ids);
+                    entries.push((record.sequence, summary.committed_at));
+                }
+                Err(_) => clean = false,
+            }
+        }
+        let snapshot_sequence = snapshot_sequence.unwrap_or_else(|| {
+            clean = false;
+            0
+        });
+        let pending_entries = entries.iter().filter(|(sequence, committed_at)| {
+            *sequence > snapshot_sequence && committed_at.is_some()
+        });
+        let pending = pending_entries.clone().count();
+        let oldest_pending =
+            pending_entries.filter_map(|(_, at)| *at).min_by_key(Timestamp::instant);
+        JournalIndex {
+            next_sequence: journal.next_sequence().unwrap_or(snapshot_sequence + 1),
+            identity: journal.identity,
+            _file: journal.file,
+            event_ids,
+            pending,
+            oldest_pending,
+            clean,
+            dir_synced: false,
+        }
+    }
+
+    fn is_due(&self, policy: &CheckpointPolicy, now: Timestamp) -> bool {
+        let too_old = self.oldest_pending.is_some_and(|oldest| {
+            let age = now.instant().duration_since(oldest.instant());
+            age.as_secs_f64() >= policy.max_age.as_secs_f64()
+        });
+        self.pending >= policy.max_entries || too_old
+    }
+}
+
+impl MetricsStore {
+    /// The journal beside the file: `X.journal` for `X.json`. It exists only in journal mode.
+    pub fn journal_path(&self) -> &std::path::Path {
+        &self.journal_path
+    }
+
+    /// Folds the journal into the file now (a checkpoint), under the lock, and repairs it
+    /// (cuts a torn tail, keeps a damaged journal aside). Writes nothing when the file is
+    /// already complete or there is no journal. Returns how many entries were folded.
+    pub fn checkpoint(&self) -> Result<u64, StoreError> {
+        let before = self.counters.snapshot().entries_folded;
+        self.with_lock_timeout(self.config.lock_timeout).update_if(|_| Ok(false))?;
+        Ok(self.counters.snapshot().entries_folded - before)
+    }
+
+    /// Switches the store between whole-file and journal mode, for every writer (the mode
+    /// is recorded in the file). Turning the journal off folds it in first, then removes it.
+    pub fn set_storage_mode(&self, mode: StorageMode) -> Result<(), StoreError> {
+        self.with_lock_timeout(self.config.lock_timeout).update_if(|state| {
+            let mut storage = state.storage();
+            let changed = storage.mode != mode;
+            storage.mode = mode;
+            state.set_storage(storage);
+            Ok(changed)
+        })
+    }
+
+    /// Journal mode's commit of events, under both locks. `Ok(Attempt::Done(None))` when the
+    /// store has no journal: the caller makes a whole-file write.
+    pub(crate) fn append_events_locked(
+        &self,
+        writer: &mut Writer,
+        file_lock: &FileLock,
+        events: &[AgentEvent],
+    ) -> Result<Attempt<Option<BatchOutcome>>, StoreError> {
+        writer.check_not_poisoned(&self.path)?;
+        let Some(mut index) = self.journal_index(writer)? else {
+            return Ok(Attempt::Done(None));
+        };
+        if !index.clean {
+            // A torn tail, damage or a journal without its marker: a checkpoint folds what
+            // can be read, keeps damage aside and starts a clean journal.
+            drop(index);
+            if let Attempt::LockLost = self.checkpoint_locked(writer, file_lock)? {
+                return Ok(Attempt::LockLost);
+            }
+            match self.journal_index(writer)? {
+                Some(fresh) if fresh.clean => index = fresh,
+                // Turned off meanwhile, or still not clean: the whole-file path decides.
+                _ => return Ok(Attempt::Done(None)),
+            }
+        }
+
+        let mut outcome = BatchOutcome::default();
+        let mut new = Vec::new();
+        let mut in_batch = HashSet::new();
+        for event in events {
+            let id = event.event_id();
+            if index.event_ids.contains(id) || !in_batch.insert(id) {
+                outcome.duplicates += 1;
+            } else {
+                new.push(event.clone());
+            }
+        }
+        outcome.recorded = new.len();
+        if new.is_empty() {
+            writer.journal = Some(index);
+            return Ok(Attempt::Done(Some(outcome)));
+        }
+        let now = Timestamp::now();
+        let entry = JournalEntry::Events { at: now, events: new };
+        let payload = entry.to_json();
+        self.check_payload(&payload)?;
+        let record = log::encode_record(index.next_sequence, &payload)
+            .expect("compact JSON never holds a raw newline");
+
+        let durability = self.fs_durability();
+        if !index.dir_synced {
+            // The journal's name must be durable before an entry in it is acknowledged; the
+            // writer that created it flushed the directory, unless that flush failed.
+            let synced = atomic_fs::sync_directory_of(&self.journal_path, durability);
+            writer.guard_write(&self.path, synced)?;
+            index.dir_synced = true;
+        }
+        let appended = log::append_to_journal(
+            &self.journal_path,
+            &index.identity,
+            &record,
+            file_lock,
+            durability,
+        );
+        if let Err(atomic_fs::Error::LockLost { .. }) = appended {
+            return Ok(Attempt::LockLost);
+        }
+        // On any failure the journal may end in part of the record: read it afresh next time.
+        index.identity = writer.guard_write(&self.path, appended)?;
+        index.next_sequence += 1;
+        index.pending += 1;
+        index.oldest_pending.get_or_insert(now);
+        if let JournalEntry::Events { events, .. } = entry {
+            index.event_ids.extend(events.into_iter().map(|event| event.event_id().to_owned()));
+        }
+        self.counters.appended(record.len());
+        let due = index.is_due(&self.config.checkpoint, now);
+        writer.journal = Some(index);
+        if due {
+            // The entry is durable and acknowledged whatever the checkpoint does.
+            if let Err(err) = self.checkpoint_locked(writer, file_lock) {
+                self.counters.checkpoint_failed();
+                tracing::warn!(path = %self.path.display(), "checkpoint after append failed: {err}");
+            }
+        }
+        Ok(Attempt::Done(Some(outcome)))
+    }
+
+    /// Under both locks: a whole-file write that only folds the journal (if anything needs
+    /// folding or repairing).
+    fn checkpoint_locked(
+        &self,
+        writer: &mut Writer,
+        file_lock: &FileLock,
+    ) -> Result<Attempt<()>, StoreError> {
+        self.transact_locked(writer, file_lock, &mut |_| Ok(crate::store::Change::Unchanged(())))
+    }
+
+    /// The handle's journal index if the journal is still that generation, else the
+    /// journal read afresh; `None` when there is no journal.
+    fn journal_index(&self, writer: &mut Writer) -> Result<Option<JournalIndex>, StoreError> {
+        if let Some(index) = writer.journal.take() {
+            let now =
+                atomic_fs::identity(&self.journal_path).map_err(|source| self.io_error(source))?;
+            if Cached::is_current(now, &index.identity) {
+                return Ok(Some(index));
+            }
+        }
+        let journal = log::read_journal(&self.journal_path, self.config.max_file_size)
+            .map_err(|source| self.io_error(source))?;
+        Ok(journal.map(JournalIndex::build))
+    }
+
+    /// Reads and decodes the whole journal; `None` when there is none.
+    pub(crate) fn read_journal(&self) -> Result<Option<JournalRead>, StoreError> {
+        let Some(journal) = log::read_journal(&self.journal_path, self.config.max_file_size)
+            .map_err(|source| self.io_error(source))?
+        else {
+            return Ok(None);
+        };
+        let mut problems: Vec<String> = journal
+            .damage
+            .iter()
+            .map(|damage| {
+                format!("line {} (byte {}): {}", damage.line, damage.offset, damage.problem)
+            })
+            .collect();
+        let mut entries = Vec::with_capacity(journal.records.len());
+        for record in &journal.records {
+            match JournalEntry::from_json(&record.payload) {
+                Ok(entry) => entries.push((record.sequence, entry)),
+                Err(err) => problems.push(format!("entry {}: {err}", record.sequence)),
+            }
+        }
+        Ok(Some(JournalRead {
+            records: journal.records,
+            entries,
+            problems,
+            torn_tail: journal.torn_tail,
+        }))
+    }
+
+    /// A reader's view: folds the journal (if any) into a state read from the file.
+    pub(crate) fn apply_journal(
+        &self,
+        state: &mut DashboardState,
+        journal: JournalRead,
+    ) -> JournalReport {
+        let folded = state.fold_journal(journal.entries, &self.config.limits);
+        JournalReport {
+            path: self.journal_path.clone(),
+            applied: folded.entries,
+            torn_tail: journal.torn_tail,
+            problems: journal.problems,
+            refused: folded
+                .refused
+                .iter()
+                .map(|refused| {
+                    format!("entry {}: {} ({})", refused.sequence, refused.id, refused.error)
+                })
+                .collect(),
+        }
+    }
+
+    /// Under both locks, before a whole-file change: folds the journal into `state`, keeping
+    /// a damaged journal and refused entries aside first. Returns what the write must do to
+    /// the journal afterwards.
+    pub(crate) fn fold_for_write(
+        &self,
+        state: &mut DashboardState,
+    ) -> Result<JournalPlan, StoreError> {
+        let journal = self.read_journal()?;
+        let old_watermark = state.storage().journal_sequence;
+        let Some(journal) = journal else {
+            // A file in journal mode without its journal (a crash while turning the mode
+            // on): the write creates it.
+            let needed = state.storage().mode == StorageMode::Journal;
+            return Ok(JournalPlan { retained: Vec::new(), needs_write: needed });
+        };
+        if !journal.problems.is_empty() {
+            let aside = self.keep_aside(&self.journal_path, "corrupt", atomic_fs::set_aside)?;
+            self.note_recovery(&crate::Recovery {
+                path: self.journal_path.clone(),
+                action: crate::RecoveryAction::JournalKeptAside,
+                problem: journal.problems.join("; "),
+                set_aside: vec![aside],
+            });
+        }
+        let clean = journal.is_clean();
+        let marker_is_current = journal.marker_watermark() == Some(old_watermark);
+        // The entries this write folds, kept one more generation in the fresh journal; only
+        // from a clean journal, whose numbers follow each other (the fresh journal must too).
+        let retained: Vec<JournalRecord> = if clean {
+            let above = journal.records.iter().filter(|record| record.sequence > old_watermark);
+            above.cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let folded = state.fold_journal(journal.entries, &self.config.limits);
+        if !folded.refused.is_empty() {
+            self.keep_refused(&folded.refused)?;
+        }
+        self.counters.folded(folded.entries as u64);
+        let needs_write = folded.entries > 0
+            || !clean
+            || !marker_is_current
+            || state.storage().mode == StorageMode::WholeFile;
+        Ok(JournalPlan { retained, needs_write })
+    }
+
+    /// Keeps events and sessions the state could not take in `X.journal.refused-STAMP`, one
+    /// line each with the reason, so a person can mend and re-record them.
+    fn keep_refused(&self, refused: &[metrics_types::RefusedEntry]) -> Result<(), StoreError> {
+        let mut text = String::new();
+        for entry in refused {
+            text.push_str(&format!("entry {} {}: {}\n", entry.sequence, entry.id, entry.error));
+        }
+        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.fZ").to_string();
+        let path = crate::config::sibling(&self.journal_path, &format!(".refused-{stamp}"));
+        let config = ReplaceConfig { durability: self.fs_durability(), backup: Backup::None };
+        atomic_fs::replace(&path, text.as_bytes(), &config)
+            .map_err(|source| self.io_error(source))?;
+        tracing::warn!(path = %path.display(), "{} journal entries could not be applied; kept aside", refused.len());
+        Ok(())
+    }
+
+    /// Under both locks, after the file was committed with `state`'s watermark: in journal
+    /// mode, replaces the journal by a fresh one (the marker, then the entries just folded);
+    /// in whole-file mode, removes a journal left over. A failure here leaves the old
+    /// journal, whose entries the file now holds: harmless, so it is logged, except a
+    /// failed flush, which poisons the handle as any failed flush does.
+    pub(crate) fn finish_journal(
+        &self,
+        writer: &mut Writer,
+        file_lock: &FileLock,
+        marker: Option<JournalEntry>,
+        plan: JournalPlan,
+    ) -> Result<(), StoreError> {
+        writer.journal = None;
+        let durability = self.fs_durability();
+        let Some(marker) = marker else {
+            let removed = atomic_fs::remove(&self.journal_path, durability);
+            return self.journal_write_result(writer, removed);
+        };
+        let JournalEntry::Checkpoint { snapshot_sequence, event_ids } = &marker else {
+            unreachable!("the caller passes a checkpoint marker");
+        };
+        let marker_sequence =
+            plan.retained.first().map_or(*snapshot_sequence, |first| first.sequence - 1);
+        let mut bytes = log::encode_record(marker_sequence, &marker.to_json())
+            .expect("compact JSON never holds a raw newline");
+        for record in &plan.retained {
+            bytes.extend(
+                log::encode_record(record.sequence, &record.payload).expect("read as one line"),
+            );
+        }
+        let config = ReplaceConfig { durability, backup: Backup::None };
+        let replaced = atomic_fs::replace_locked(&self.journal_path, &bytes, &config, file_lock);
+        let next_sequence =
+            plan.retained.last().map_or(*snapshot_sequence, |last| last.sequence) + 1;
+        let index = |replaced: atomic_fs::Replaced| JournalIndex {
+            identity: replaced.identity,
+            _file: replaced.file,
+            next_sequence,
+            event_ids: event_ids.iter().cloned().collect(),
+            pending: 0,
+            oldest_pending: None,
+            clean: true,
+            dir_synced: durability == atomic_fs::Durability::Full,
+        };
+        match replaced {
+            Ok(replaced) => {
+                writer.journal = Some(index(replaced));
+                self.counters.checkpointed();
+                Ok(())
+            }
+            Err(err) => self.journal_write_result(writer, Err(err)),
+        }
+    }
+
+    fn journal_write_result(
+        &self,
+        writer: &mut Writer,
+        result: Result<(), atomic_fs::Error>,
+    ) -> Result<(), StoreError> {
+        match result {
+            Ok(()) => Ok(()),
+            Err(err) if err.is_sync_failure() => writer.guard_write(&self.path, Err(err)),
+            Err(err) => {
+                self.counters.checkpoint_failed();
+                tracing::warn!(path = %self.journal_path.display(), "could not replace the folded journal (its entries are in the file, so it is harmless): {err}");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What a whole-file write must do to the journal once the file is committed.
+#[derive(Debug)]
+pub(crate) struct JournalPlan {
+    /// The entries folded by this write, kept one more generation in the fresh journal.
+    retained: Vec<JournalRecord>,
+    /// The journal needs folding, repairing, creating or removing: the write must happen
+    /// even if the change itself changed nothing.
+    pub(crate) needs_write: bool,
+}
