@@ -55,6 +55,28 @@ pub(crate) enum Command {
         /// The project name written into the store
         #[arg(long)]
         project: Option<String>,
+        /// Start in journal mode: each write appends to NAME.journal, folded into the store
+        /// every 64 entries or 2 seconds (see `config --journal`)
+        #[arg(long)]
+        journal: bool,
+    },
+    /// Show the store's storage mode, or switch it for every writer
+    ///
+    /// Journal mode: a write appends one flushed line to NAME.journal instead of rewriting
+    /// the store, and a checkpoint folds the journal into the store every 64 entries or 2
+    /// seconds. Readers of this tool see every write at once; the Python dashboard sees the
+    /// store as of the last checkpoint. Turning it off folds the journal in first.
+    Config {
+        /// Switch journal mode on or off
+        #[arg(long, value_enum, value_name = "on|off")]
+        journal: Option<OnOff>,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// Fold the journal into the store now (journal mode); repairs a torn or damaged journal
+    Checkpoint {
+        #[command(flatten)]
+        output: JsonFlag,
     },
     /// Record an event or a session
     #[command(subcommand)]
@@ -300,6 +322,15 @@ pub(crate) enum SessionStatusArg {
     Continue,
     Error,
     Complete,
+}
+
+/// A switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OnOff {
+    /// On
+    On,
+    /// Off
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -13,6 +13,9 @@ pub struct CheckReport {
     pub main: FileCheck,
     /// Its backup.
     pub backup: FileCheck,
+    /// In journal mode, the journal: what it adds on top of the file and what in it is
+    /// damaged (`None` when there is no journal).
+    pub journal: Option<crate::JournalReport>,
 }
 
 /// The verdict on one file.
@@ -71,7 +74,13 @@ impl CheckReport {
             Verdict::Missing => self.backup.verdict == Verdict::Missing,
             _ => false,
         };
-        main_ok && matches!(self.backup.verdict, Verdict::Sound { .. } | Verdict::Missing)
+        let journal_ok = self
+            .journal
+            .as_ref()
+            .is_none_or(|journal| journal.problems.is_empty() && journal.refused.is_empty());
+        main_ok
+            && journal_ok
+            && matches!(self.backup.verdict, Verdict::Sound { .. } | Verdict::Missing)
     }
 }
 
@@ -80,12 +89,36 @@ impl MetricsStore {
     /// reporting every violation. Reads only: never locks, recovers or writes.
     pub fn check(&self) -> CheckReport {
         CheckReport {
+            journal: self.check_journal(),
             main: FileCheck { path: self.path.clone(), verdict: self.verdict(&self.path) },
             backup: FileCheck {
                 path: self.backup_path.clone(),
                 verdict: self.verdict(&self.backup_path),
             },
         }
+    }
+
+    /// The journal as a reader applies it on top of the file (or an empty state, if the file
+    /// does not load).
+    fn check_journal(&self) -> Option<crate::JournalReport> {
+        let journal = match self.read_journal() {
+            Ok(journal) => journal?,
+            Err(err) => {
+                return Some(crate::JournalReport {
+                    path: self.journal_path.clone(),
+                    applied: 0,
+                    torn_tail: None,
+                    problems: vec![err.to_string()],
+                    refused: Vec::new(),
+                });
+            }
+        };
+        let file_state = match atomic_fs::read(&self.path, self.config.max_file_size) {
+            Ok(Some(contents)) => DashboardState::load(&contents.bytes).ok(),
+            _ => None,
+        };
+        let mut state = file_state.unwrap_or_else(|| self.fresh_state());
+        Some(self.apply_journal(&mut state, journal))
     }
 
     fn verdict(&self, path: &Path) -> Verdict {

@@ -374,7 +374,7 @@ impl MetricsStore {
             // A file in journal mode without its journal (a crash while turning the mode
             // on): the write creates it.
             let needed = state.storage().mode == StorageMode::Journal;
-            return Ok(JournalPlan { retained: Vec::new(), needs_write: needed });
+            return Ok(JournalPlan { retained: Vec::new(), needs_write: needed, exists: false });
         };
         if !journal.problems.is_empty() {
             let aside = self.keep_aside(&self.journal_path, "corrupt", atomic_fs::set_aside)?;
@@ -404,7 +404,7 @@ impl MetricsStore {
             || !clean
             || !marker_is_current
             || state.storage().mode == StorageMode::WholeFile;
-        Ok(JournalPlan { retained, needs_write })
+        Ok(JournalPlan { retained, needs_write, exists: true })
     }
 
     /// Keeps events and sessions the state could not take in `X.journal.refused-STAMP`, one
@@ -502,4 +502,6 @@ pub(crate) struct JournalPlan {
     /// The journal needs folding, repairing, creating or removing: the write must happen
     /// even if the change itself changed nothing.
     pub(crate) needs_write: bool,
+    /// There is a journal: a write must replace it (journal mode) or remove it.
+    pub(crate) exists: bool,
 }

@@ -458,7 +458,7 @@ impl MetricsStore {
         if self.commit(writer, Some(file_lock), state, Backup::PreviousGeneration)?.is_none() {
             return Ok(Attempt::LockLost);
         }
-        if plan.needs_write || has_journal {
+        if plan.exists || has_journal {
             self.finish_journal(writer, file_lock, marker, plan)?;
         }
         Ok(Attempt::Done(value))

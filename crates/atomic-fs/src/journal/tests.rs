@@ -1,3 +1,5 @@
+//! Unit tests of the journal record format: encoding, checksums, torn tails and damage.
+
 use super::*;
 
 fn lines(records: &[(u64, &str)]) -> Vec<u8> {

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use metrics_store::{FileCheck, RecoveryAction, RestoreFrom, Verdict};
+use metrics_store::{FileCheck, JournalReport, RecoveryAction, RestoreFrom, Verdict};
 use serde_json::{Value, json};
 
 use crate::commands::{Context, json};
@@ -25,12 +25,16 @@ pub(crate) fn check(context: &mut Context, as_json: bool) -> Result<String, CliE
             "sound": sound,
             "main": file_json(&report.main),
             "backup": file_json(&report.backup),
+            "journal": report.journal.as_ref().map(journal_json),
             "lock_free": lock_free,
         }))
     } else {
         let mut out = String::new();
         for (label, file) in [("store ", &report.main), ("backup", &report.backup)] {
             describe(&mut out, label, file, context);
+        }
+        if let Some(journal) = &report.journal {
+            describe_journal(&mut out, journal, context);
         }
         let holder = if lock_free { "free" } else { "held by a writer right now" };
         let _ = writeln!(out, "lock   {}: {holder}", store.lock_path().display());
@@ -39,10 +43,13 @@ pub(crate) fn check(context: &mut Context, as_json: bool) -> Result<String, CliE
     if sound {
         return Ok(out);
     }
-    let summary = match (&report.main.verdict, &report.backup.verdict) {
+    let mut summary = match (&report.main.verdict, &report.backup.verdict) {
         (Verdict::Missing, Verdict::Missing) => "no store".to_owned(),
         (main, backup) => format!("store {}, backup {}", verdict_word(main), verdict_word(backup)),
     };
+    if report.journal.as_ref().is_some_and(|journal| !journal.problems.is_empty()) {
+        summary.push_str(", journal damaged");
+    }
     // The report still goes to standard output, though the command fails.
     Err(CliError::CheckFailed { path: context.store_path.clone(), summary, report: out })
 }
@@ -83,6 +90,37 @@ fn describe(out: &mut String, label: &str, file: &FileCheck, context: &Context) 
             Ok(())
         }
     };
+}
+
+fn describe_journal(out: &mut String, journal: &JournalReport, context: &Context) {
+    let paint = context.painter;
+    let path = journal.path.display();
+    let state = if journal.problems.is_empty() && journal.refused.is_empty() {
+        paint.good("sound")
+    } else {
+        paint.bad("damaged")
+    };
+    let torn = journal
+        .torn_tail
+        .map_or(String::new(), |bytes| format!(", {bytes} bytes of an interrupted write ignored"));
+    let _ = writeln!(
+        out,
+        "journal {path}: {state} ({} entries not yet in the store{torn})",
+        journal.applied
+    );
+    for problem in journal.problems.iter().chain(&journal.refused) {
+        let _ = writeln!(out, "  {}", safe(problem));
+    }
+}
+
+fn journal_json(journal: &JournalReport) -> Value {
+    json!({
+        "path": journal.path.display().to_string(),
+        "pending_entries": journal.applied,
+        "torn_tail_bytes": journal.torn_tail,
+        "problems": journal.problems,
+        "refused": journal.refused,
+    })
 }
 
 fn verdict_word(verdict: &Verdict) -> &'static str {

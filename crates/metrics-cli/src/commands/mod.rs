@@ -63,7 +63,34 @@ impl Context {
         if let Some(fallback) = &loaded.fallback {
             self.notes.push(format!("agent-metrics: warning: {fallback}"));
         }
+        if let Some(journal) = &loaded.journal {
+            self.note_journal(journal);
+        }
         Ok((store, loaded))
+    }
+
+    /// Notes what a read found wrong in the journal (and, verbose, what it added).
+    fn note_journal(&mut self, journal: &metrics_store::JournalReport) {
+        let path = journal.path.display();
+        for problem in &journal.problems {
+            let problem = crate::style::safe(problem);
+            self.notes.push(format!(
+                "agent-metrics: warning: {path}: {problem}; skipped (the next write keeps the journal aside)"
+            ));
+        }
+        for refused in &journal.refused {
+            let refused = crate::style::safe(refused);
+            self.notes.push(format!("agent-metrics: warning: {path}: cannot apply {refused}"));
+        }
+        if self.verbose {
+            self.notes.push(format!(
+                "agent-metrics: {path}: {} entries applied on top of the store{}",
+                journal.applied,
+                journal.torn_tail.map_or(String::new(), |bytes| format!(
+                    ", {bytes} bytes of an interrupted write ignored"
+                ))
+            ));
+        }
     }
 
     /// Notes what an update recovered from, if anything.
@@ -86,7 +113,9 @@ impl Context {
 /// Runs one command, returning what it prints on standard output.
 pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, CliError> {
     match command {
-        Command::Init { project } => init::run(context, project.as_deref()),
+        Command::Init { project, journal } => init::run(context, project.as_deref(), *journal),
+        Command::Config { journal, output } => init::config(context, *journal, output.json),
+        Command::Checkpoint { output } => init::checkpoint(context, output.json),
         Command::Record(RecordCommand::Event(args)) => record::event(context, args),
         Command::Record(RecordCommand::Session(args)) => record::session(context, args),
         Command::Record(RecordCommand::Stream { stats }) => record::stream(context, *stats),

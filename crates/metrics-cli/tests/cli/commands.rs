@@ -381,6 +381,7 @@ fn check_reports_the_store_and_its_backup() {
         "sessions": 2,
         "agents": 3
       },
+      "journal": null,
       "lock_free": true
     }
     --- stderr ---

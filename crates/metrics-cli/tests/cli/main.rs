@@ -5,6 +5,7 @@ mod commands;
 mod completions;
 mod concurrency;
 mod export;
+mod journal;
 mod python;
 mod reads;
 mod support;

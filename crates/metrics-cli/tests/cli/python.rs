@@ -36,10 +36,26 @@ fn acked(path: &Path) -> Vec<String> {
 
 #[test]
 fn python_and_rust_writers_on_one_store_lose_nothing() {
+    mixed_fleet(false);
+}
+
+/// Journal mode (issue 15): Python writers rewrite the file between checkpoints, keeping the
+/// storage marker; our readers apply the journal on top, and after a checkpoint the file
+/// the Python dashboard reads holds every acknowledged event of both sides.
+#[test]
+fn python_and_rust_writers_on_a_journal_mode_store_lose_nothing() {
+    mixed_fleet(true);
+}
+
+fn mixed_fleet(journal: bool) {
     if !python_available() {
         return;
     }
     let env = TestEnv::empty();
+    if journal {
+        let run = env.run(&["init", "--journal"]);
+        assert_eq!(run.code, 0, "{}", run.snapshot());
+    }
     let per_writer = 40;
     let python: Vec<_> = (0..2)
         .map(|idx| {
@@ -126,4 +142,22 @@ fn python_and_rust_writers_on_one_store_lose_nothing() {
     assert!(check.wait().unwrap().success(), "the Python dashboard would call our file damaged");
     let run = env.run(&["check"]);
     assert_eq!(run.code, 0, "{}", run.snapshot());
+
+    if journal {
+        // What the Python dashboard sees once the journal is folded in: everything.
+        let run = env.run(&["checkpoint"]);
+        assert_eq!(run.code, 0, "{}", run.snapshot());
+        let file: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(env.store()).unwrap()).unwrap();
+        let in_file: std::collections::HashSet<&str> = file["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|event| event["event_id"].as_str().unwrap())
+            .collect();
+        let missing: Vec<&String> =
+            expected.iter().filter(|id| !in_file.contains(id.as_str())).collect();
+        assert!(missing.is_empty(), "not in the file after a checkpoint: {missing:?}");
+        assert_eq!(file["agent_metrics_storage"]["mode"], "journal", "Python kept the marker");
+    }
 }
