@@ -512,11 +512,15 @@ impl MetricsStore {
     /// Under the lock: removes temporary files of writers that died mid-write, ours and (for
     /// the Python dashboard's file) the Python store's, in one listing of the directory.
     fn sweep_stale_temps(&self, file_lock: &FileLock) {
-        let python = [atomic_fs::ForeignTemps { prefix: PYTHON_TEMP_PREFIX, suffix: ".tmp" }];
-        let is_python_store =
-            self.path.file_name().is_some_and(|name| name == crate::DEFAULT_FILE_NAME);
-        let foreign: &[atomic_fs::ForeignTemps<'_>] = if is_python_store { &python } else { &[] };
-        if let Err(err) = atomic_fs::remove_stale_temps(file_lock, &self.path, foreign) {
+        // The journal's temporary files (a checkpoint's fresh journal, `.NAME.journal.tmp.*`)
+        // are only made under the lock, so while we hold it every one of them is stale.
+        let journal_name = self.journal_path.file_name().unwrap_or_default().to_string_lossy();
+        let journal_temps = format!(".{journal_name}.tmp.");
+        let mut foreign = vec![atomic_fs::ForeignTemps { prefix: &journal_temps, suffix: "" }];
+        if self.path.file_name().is_some_and(|name| name == crate::DEFAULT_FILE_NAME) {
+            foreign.push(atomic_fs::ForeignTemps { prefix: PYTHON_TEMP_PREFIX, suffix: ".tmp" });
+        }
+        if let Err(err) = atomic_fs::remove_stale_temps(file_lock, &self.path, &foreign) {
             tracing::warn!(path = %self.path.display(), "could not remove stale temporary files: {err}");
         }
     }

@@ -60,6 +60,6 @@ pub use crate::replace::Mutant;
 pub use crash::{CrashImage, LossPattern, SECTOR};
 pub use fault::{CallKind, Fault, FaultKind, Persistence, SeamCall};
 pub use model::{FileId, Step, StepKind};
-pub use recorder::{Crash, Installed, Simulation};
+pub use recorder::{Crash, Installed, Lie, Simulation};
 
 pub(crate) use recorder::installed;

@@ -39,6 +39,9 @@ struct State {
     calls: Vec<SeamCall>,
     faults: FaultPlan,
     mutant: Option<Mutant>,
+    lie: Option<Lie>,
+    /// Files opened for appending (journals).
+    appended_to: std::collections::HashSet<FileId>,
     /// The simulation's file for each live real inode.
     live: HashMap<(u64, u64), FileId>,
     next_file: u64,
@@ -53,6 +56,15 @@ pub struct Crash {
     pub after: Option<Step>,
     /// Every distinct image the crash can leave.
     pub images: Vec<CrashImage>,
+}
+
+/// A lie the simulated disk tells the code above it, standing for a bug in that code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Lie {
+    /// A flush (`fdatasync`) of a file opened for appending returns success and does
+    /// nothing: the same as a journal writer that forgot to flush before acknowledging.
+    AppendsAreNotFlushed,
 }
 
 /// Keeps a [`Simulation`] installed on this thread until dropped.
@@ -102,6 +114,8 @@ impl Simulation {
             calls: Vec::new(),
             faults: FaultPlan::default(),
             mutant: None,
+            lie: None,
+            appended_to: std::collections::HashSet::new(),
             live,
             next_file,
         };
@@ -127,6 +141,12 @@ impl Simulation {
     /// Makes `replace` follow a deliberately broken protocol.
     pub fn set_mutant(&self, mutant: Option<Mutant>) {
         self.state().mutant = mutant;
+    }
+
+    /// Makes the simulated disk lie (see [`Lie`]): a bug of the code above, played by the
+    /// disk, so that the production code carries no switch for it.
+    pub fn set_lie(&self, lie: Option<Lie>) {
+        self.state().lie = lie;
     }
 
     /// Adds a marker to the trace, such as "update 3 acknowledged".
@@ -281,6 +301,12 @@ impl FileSystem for Simulation {
 
     fn sync_file(&self, file: &File) -> io::Result<()> {
         let id = self.file_id(file)?;
+        {
+            let state = self.state();
+            if state.lie == Some(Lie::AppendsAreNotFlushed) && state.appended_to.contains(&id) {
+                return Ok(());
+            }
+        }
         // No real flush: the model decides what is durable.
         match self.begin(CallKind::SyncFile, &id.to_string()) {
             Some(fault) => {
@@ -346,7 +372,10 @@ impl FileSystem for Simulation {
         if let Some(fault) = self.begin(CallKind::OpenWrite, &self.name_of(path)) {
             return Err(fault.error());
         }
-        RealFileSystem.open_write(path)
+        let file = RealFileSystem.open_write(path)?;
+        let id = self.file_id(&file)?;
+        self.state().appended_to.insert(id);
+        Ok(file)
     }
 
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<std::ffi::OsString>> {

@@ -14,6 +14,7 @@
 
 pub(crate) mod harness;
 mod history;
+mod journal;
 mod mutants;
 
 use atomic_fs::sim::Simulation;
