@@ -5,6 +5,7 @@
 //! the command line and dispatches to one module per task; `cargo xtask --help` lists them.
 //! The tidy checks live in `tidy.rs` as `#[test]` functions, so plain `cargo test` enforces them.
 
+mod bench_journal;
 mod ci;
 mod cmd;
 mod crash;
@@ -40,6 +41,8 @@ enum Task {
     Loom,
     /// Run every criterion benchmark; each prints its ratios to the floor measured in the same run
     Bench,
+    /// Journal mode against whole-file mode, the fsync floor and SQLite, in one run (markdown)
+    BenchJournal(bench_journal::Options),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Task::Crash(options) => crash::run(&options),
         Task::Loom => ci::loom(),
         Task::Bench => cmd::exec(&mut cmd::cargo(&["bench", "--workspace"])),
+        Task::BenchJournal(options) => bench_journal::run(&options),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

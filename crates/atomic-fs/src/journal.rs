@@ -19,7 +19,7 @@
 //!   the lines around it are still read (each checks itself), and the caller decides what to
 //!   keep aside.
 //!
-//! Appending ([`append_to_journal`]) writes one encoded record at the end the caller read and
+//! Appending ([`JournalWriter::append`]) writes one encoded record at the end the caller read and
 //! flushes it (`fdatasync`) before returning; rewriting (a fresh or repaired journal) goes
 //! through [`crate::replace_locked`], so it is atomic and durable like any generation.
 //!
@@ -34,7 +34,8 @@
 //! atomic_fs::replace_locked(&path, &journal::encode_record(0, b"start")?, &config, &lock)?;
 //!
 //! let read = journal::read_journal(&path, 1 << 20)?.expect("just written");
-//! journal::append_to_journal(&path, &read.identity, &journal::encode_record(1, b"one")?, &lock, Durability::Full)?;
+//! let mut writer = journal::JournalWriter::open(&path, &read.identity)?;
+//! writer.append(&journal::encode_record(1, b"one")?, &lock, Durability::Full)?;
 //!
 //! let read = journal::read_journal(&path, 1 << 20)?.expect("still there");
 //! let payloads: Vec<_> = read.records.iter().map(|record| record.payload.as_slice()).collect();
@@ -45,7 +46,7 @@
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoResultExt, Op};
 use crate::read::{FileIdentity, identity_of_file};
@@ -254,43 +255,66 @@ pub fn read_journal(path: &Path, max_len: u64) -> Result<Option<Journal>, Error>
     }))
 }
 
-/// Appends `record` (from [`encode_record`]) to the journal at `path`, which must still be
-/// the generation `read` (as [`read_journal`] returned it: the record goes at its end), and
-/// flushes it: when this returns `Ok` with [`Durability::Full`] the record survives a power
-/// loss. Returns the journal's new identity.
-///
-/// The caller holds `lock`. It is checked to still be the lock file at its path
-/// ([`Error::LockLost`] otherwise), and the journal to still be the generation read
-/// ([`Error::Changed`] otherwise, when something wrote it without the lock): in both cases
-/// nothing was written. A failed write may leave part of the record at the end: a torn
-/// tail, which readers ignore and the next writer cuts off. A failed flush is
-/// [`Error::Sync`]: final, as for a replace.
-pub fn append_to_journal(
-    path: &Path,
-    read: &FileIdentity,
-    record: &[u8],
-    lock: &crate::FileLock,
-    durability: Durability,
-) -> Result<FileIdentity, Error> {
-    if !lock.is_still_at_path()? {
-        return Err(Error::LockLost { path: lock.path().to_owned() });
-    }
-    crate::sys::with_file_system(|fs| {
-        let mut file = match fs.open_write(path) {
-            Err(err) if crate::sys::is_symlink_loop(&err) => {
-                return Err(Error::Symlink { path: path.to_owned() });
+/// A journal open for appending at its end, kept between commits so that a commit costs a
+/// write and a flush, not an `open` and a `close` as well.
+#[derive(Debug)]
+pub struct JournalWriter {
+    file: File,
+    path: PathBuf,
+    identity: FileIdentity,
+}
+
+impl JournalWriter {
+    /// Opens the journal at `path` for appending at the end of the generation `read` (as
+    /// [`read_journal`] returned it). [`Error::Changed`] when the file is no longer that
+    /// generation.
+    pub fn open(path: &Path, read: &FileIdentity) -> Result<JournalWriter, Error> {
+        crate::sys::with_file_system(|fs| {
+            let mut file = match fs.open_write(path) {
+                Err(err) if crate::sys::is_symlink_loop(&err) => {
+                    return Err(Error::Symlink { path: path.to_owned() });
+                }
+                other => other.context(Op::Append, path)?,
+            };
+            if identity_of_file(&file).context(Op::Append, path)? != *read {
+                return Err(Error::Changed { path: path.to_owned() });
             }
-            other => other.context(Op::Append, path)?,
-        };
-        let before = identity_of_file(&file).context(Op::Append, path)?;
-        if before != *read {
-            return Err(Error::Changed { path: path.to_owned() });
+            file.seek(SeekFrom::Start(read.size)).context(Op::Append, path)?;
+            Ok(JournalWriter { file, path: path.to_owned(), identity: *read })
+        })
+    }
+
+    /// The generation the next record is appended to.
+    pub fn identity(&self) -> FileIdentity {
+        self.identity
+    }
+
+    /// Appends `record` (from [`encode_record`]) and flushes it: when this returns `Ok` with
+    /// [`Durability::Full`] the record survives a power loss. Returns the journal's new
+    /// identity.
+    ///
+    /// The caller holds `lock`. It is checked to still be the lock file at its path
+    /// ([`Error::LockLost`] otherwise: nothing was written). The caller checks that the
+    /// journal at the path is still [`JournalWriter::identity`] before appending. A failed
+    /// write may leave part of the record at the end (a torn tail, which readers ignore and
+    /// the next writer cuts off): drop this writer and read the journal again. A failed flush
+    /// is [`Error::Sync`]: final, as for a replace.
+    pub fn append(
+        &mut self,
+        record: &[u8],
+        lock: &crate::FileLock,
+        durability: Durability,
+    ) -> Result<FileIdentity, Error> {
+        if !lock.is_still_at_path()? {
+            return Err(Error::LockLost { path: lock.path().to_owned() });
         }
-        file.seek(SeekFrom::Start(read.size)).context(Op::Append, path)?;
-        fs.write_all(&mut file, record).context(Op::Append, path)?;
-        flush_file(fs, &file, path, durability)?;
-        identity_of_file(&file).context(Op::Append, path)
-    })
+        crate::sys::with_file_system(|fs| {
+            fs.write_all(&mut self.file, record).context(Op::Append, &self.path)?;
+            flush_file(fs, &self.file, &self.path, durability)?;
+            self.identity = identity_of_file(&self.file).context(Op::Append, &self.path)?;
+            Ok(self.identity)
+        })
+    }
 }
 
 #[cfg(test)]

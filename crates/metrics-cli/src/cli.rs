@@ -39,6 +39,10 @@ pub(crate) struct GlobalArgs {
     /// `2s`, `1m`)
     #[arg(long, global = true, value_name = "TIME", default_value = "10s", value_parser = parse_lock_timeout)]
     pub(crate) lock_timeout: std::time::Duration,
+    /// How many of the latest events a write keeps (older ones are evicted; the Python
+    /// dashboard keeps 500)
+    #[arg(long, global = true, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_events: u32,
     /// Say which file is used, and what the store did
     #[arg(long, short, global = true)]
     pub(crate) verbose: bool,
@@ -181,6 +185,27 @@ pub(crate) enum Command {
     StressReader {
         #[arg(long, value_name = "PATH")]
         until_exists: PathBuf,
+    },
+    /// Measures commits on one long-lived handle, for `cargo xtask bench-journal`
+    /// (internal): prints each commit's latency as JSON
+    #[command(hide = true)]
+    BenchCommits {
+        /// How many commits
+        #[arg(long)]
+        count: u32,
+        /// A prefix that makes this writer's event ids unique
+        #[arg(long)]
+        prefix: String,
+        /// Checkpoint after this many journal entries (journal mode)
+        #[arg(long, default_value_t = metrics_store::DEFAULT_CHECKPOINT_ENTRIES)]
+        checkpoint_entries: usize,
+    },
+    /// Measures cold loads, for `cargo xtask bench-journal` (internal)
+    #[command(hide = true)]
+    BenchLoads {
+        /// How many loads
+        #[arg(long)]
+        count: u32,
     },
     /// One writer process of `demo` (internal)
     #[command(hide = true)]

@@ -77,13 +77,11 @@ pub struct JournalReport {
     pub refused: Vec<String>,
 }
 
-/// A journal read in full by a writer or a reader.
+/// A journal read in full by a writer or a reader: its records checked, not yet decoded.
 pub(crate) struct JournalRead {
     /// The good records, marker included, in order: what a rewrite keeps.
     records: Vec<JournalRecord>,
-    /// The decodable entries with their sequence numbers.
-    entries: Vec<(u64, JournalEntry)>,
-    /// Damage and undecodable entries, described.
+    /// Damage, and entries found undecodable, described.
     problems: Vec<String>,
     torn_tail: Option<u64>,
 }
@@ -93,12 +91,24 @@ impl JournalRead {
         self.problems.is_empty() && self.torn_tail.is_none()
     }
 
-    /// The watermark the journal's marker says the file had when the journal was started.
+    /// The watermark the journal's marker (its first record) says the file had when the
+    /// journal was started.
     fn marker_watermark(&self) -> Option<u64> {
-        self.entries.iter().find_map(|(_, entry)| match entry {
-            JournalEntry::Checkpoint { snapshot_sequence, .. } => Some(*snapshot_sequence),
-            _ => None,
-        })
+        let first = self.records.first()?;
+        JournalEntry::summarize(&first.payload).ok()?.snapshot_sequence
+    }
+
+    /// Decodes the entries above `watermark` (those below are in the file already, so a
+    /// reader never pays for them); an undecodable one is noted as a problem.
+    fn decode_above(&mut self, watermark: u64) -> Vec<(u64, JournalEntry)> {
+        let mut entries = Vec::new();
+        for record in self.records.iter().filter(|record| record.sequence > watermark) {
+            match JournalEntry::from_json(&record.payload) {
+                Ok(entry) => entries.push((record.sequence, entry)),
+                Err(err) => self.problems.push(format!("entry {}: {err}", record.sequence)),
+            }
+        }
+        entries
     }
 }
 
@@ -108,6 +118,8 @@ impl JournalRead {
 pub(crate) struct JournalIndex {
     identity: FileIdentity,
     _file: File,
+    /// The journal open for appending, once this handle appended to it.
+    appender: Option<log::JournalWriter>,
     next_sequence: u64,
     /// Every event id the file (per the marker) and the journal hold.
     event_ids: HashSet<String>,
@@ -153,6 +165,7 @@ impl JournalIndex {
             next_sequence: journal.next_sequence().unwrap_or(snapshot_sequence + 1),
             identity: journal.identity,
             _file: journal.file,
+            appender: None,
             event_ids,
             pending,
             oldest_pending,
@@ -254,18 +267,20 @@ impl MetricsStore {
             writer.guard_write(&self.path, synced)?;
             index.dir_synced = true;
         }
-        let appended = log::append_to_journal(
-            &self.journal_path,
-            &index.identity,
-            &record,
-            file_lock,
-            durability,
-        );
+        let mut appender = match index.appender.take() {
+            Some(appender) if appender.identity() == index.identity => appender,
+            _ => {
+                let opened = log::JournalWriter::open(&self.journal_path, &index.identity);
+                writer.guard_write(&self.path, opened)?
+            }
+        };
+        let appended = appender.append(&record, file_lock, durability);
         if let Err(atomic_fs::Error::LockLost { .. }) = appended {
             return Ok(Attempt::LockLost);
         }
         // On any failure the journal may end in part of the record: read it afresh next time.
         index.identity = writer.guard_write(&self.path, appended)?;
+        index.appender = Some(appender);
         index.next_sequence += 1;
         index.pending += 1;
         index.oldest_pending.get_or_insert(now);
@@ -317,35 +332,24 @@ impl MetricsStore {
         else {
             return Ok(None);
         };
-        let mut problems: Vec<String> = journal
+        let problems = journal
             .damage
             .iter()
             .map(|damage| {
                 format!("line {} (byte {}): {}", damage.line, damage.offset, damage.problem)
             })
             .collect();
-        let mut entries = Vec::with_capacity(journal.records.len());
-        for record in &journal.records {
-            match JournalEntry::from_json(&record.payload) {
-                Ok(entry) => entries.push((record.sequence, entry)),
-                Err(err) => problems.push(format!("entry {}: {err}", record.sequence)),
-            }
-        }
-        Ok(Some(JournalRead {
-            records: journal.records,
-            entries,
-            problems,
-            torn_tail: journal.torn_tail,
-        }))
+        Ok(Some(JournalRead { records: journal.records, problems, torn_tail: journal.torn_tail }))
     }
 
     /// A reader's view: folds the journal (if any) into a state read from the file.
     pub(crate) fn apply_journal(
         &self,
         state: &mut DashboardState,
-        journal: JournalRead,
+        mut journal: JournalRead,
     ) -> JournalReport {
-        let folded = state.fold_journal(journal.entries, &self.config.limits);
+        let entries = journal.decode_above(state.storage().journal_sequence);
+        let folded = state.fold_journal(entries, &self.config.limits);
         JournalReport {
             path: self.journal_path.clone(),
             applied: folded.entries,
@@ -370,12 +374,13 @@ impl MetricsStore {
     ) -> Result<JournalPlan, StoreError> {
         let journal = self.read_journal()?;
         let old_watermark = state.storage().journal_sequence;
-        let Some(journal) = journal else {
+        let Some(mut journal) = journal else {
             // A file in journal mode without its journal (a crash while turning the mode
             // on): the write creates it.
             let needed = state.storage().mode == StorageMode::Journal;
             return Ok(JournalPlan { retained: Vec::new(), needs_write: needed, exists: false });
         };
+        let entries = journal.decode_above(old_watermark);
         if !journal.problems.is_empty() {
             let aside = self.keep_aside(&self.journal_path, "corrupt", atomic_fs::set_aside)?;
             self.note_recovery(&crate::Recovery {
@@ -395,7 +400,7 @@ impl MetricsStore {
         } else {
             Vec::new()
         };
-        let folded = state.fold_journal(journal.entries, &self.config.limits);
+        let folded = state.fold_journal(entries, &self.config.limits);
         if !folded.refused.is_empty() {
             self.keep_refused(&folded.refused)?;
         }
@@ -460,6 +465,7 @@ impl MetricsStore {
         let index = |replaced: atomic_fs::Replaced| JournalIndex {
             identity: replaced.identity,
             _file: replaced.file,
+            appender: None,
             next_sequence,
             event_ids: event_ids.iter().cloned().collect(),
             pending: 0,

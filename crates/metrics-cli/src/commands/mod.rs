@@ -1,6 +1,7 @@
 //! The commands, one module each, and what they share: the resolved store and the notes
 //! printed to standard error.
 
+mod bench;
 mod check;
 mod demo;
 mod export;
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use metrics_store::{Loaded, MetricsStore};
+use metrics_types::Limits;
 
 use crate::cli::{Command, GlobalArgs, RecordCommand};
 use crate::error::CliError;
@@ -22,6 +24,7 @@ pub(crate) struct Context {
     pub(crate) store_path: PathBuf,
     pub(crate) verbose: bool,
     pub(crate) lock_timeout: Duration,
+    pub(crate) max_events: usize,
     pub(crate) painter: Painter,
     /// Lines for standard error, printed before the output.
     pub(crate) notes: Vec<String>,
@@ -38,6 +41,7 @@ impl Context {
             store_path: crate::locate::store_path(global),
             verbose: global.verbose,
             lock_timeout: global.lock_timeout,
+            max_events: global.max_events as usize,
             painter: Painter::for_stdout(),
             notes: Vec::new(),
             store_named,
@@ -45,10 +49,16 @@ impl Context {
     }
 
     pub(crate) fn open_store(&mut self) -> Result<MetricsStore, CliError> {
+        Ok(self.store_builder().open()?)
+    }
+
+    /// The settings every command opens the store with.
+    pub(crate) fn store_builder(&mut self) -> metrics_store::StoreBuilder {
         if self.verbose {
             self.notes.push(format!("agent-metrics: using {}", self.store_path.display()));
         }
-        Ok(MetricsStore::builder(&self.store_path).lock_timeout(self.lock_timeout).open()?)
+        let limits = metrics_types::Limits { max_events: self.max_events, ..Limits::DEFAULT };
+        MetricsStore::builder(&self.store_path).lock_timeout(self.lock_timeout).limits(limits)
     }
 
     /// Loads the state for a read command: a missing store is an error; a damaged file shows
@@ -139,6 +149,10 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
         }
         Command::Export { format } => export::run(context, *format),
         Command::Demo { agents, events } => demo::run(context, *agents, *events),
+        Command::BenchCommits { count, prefix, checkpoint_entries } => {
+            bench::commits(context, *count, prefix, *checkpoint_entries)
+        }
+        Command::BenchLoads { count } => bench::loads(context, *count),
         Command::DemoWorker { agent, events, seed, session } => {
             demo::worker(context, agent, *events, *seed, *session)
         }
