@@ -433,3 +433,187 @@ fn loom_the_cache_holding_its_file_never_reuses_a_stale_state() {
 fn loom_mutant_cache_without_its_file_open_loses_updates() {
     run_cache_model(false);
 }
+
+// Journal mode (`journal.rs`): appends and checkpoints under the lock, readers without it.
+//
+// The journal and the file are each a directory entry naming an immutable version, replaced
+// or read in one step: a checkpoint's `rename` is one step, and an append is one step too
+// (a reader that sees part of a record ignores it as a torn tail, the same as not seeing it).
+// What runs for real is again `with_both_locks`; the rest is the protocol of `journal.rs` in
+// miniature: a record is (sequence, event) and the marker is `None`, the file holds its
+// events and its watermark, a checkpoint folds the records above the watermark, writes the
+// file, and only then replaces the journal by the marker and the records it just folded.
+
+/// The data file in journal mode: its events and the last journal sequence it holds.
+#[derive(Debug, Clone, Default)]
+struct Snapshot {
+    watermark: u64,
+    events: Vec<u64>,
+}
+
+/// The journal: `(sequence, event)`, the first record the marker (`None`).
+#[derive(Debug, Clone)]
+struct JournalFile {
+    records: Vec<(u64, Option<u64>)>,
+}
+
+struct JournalWorld {
+    /// The file lock, waited for in the kernel's queue as `FileLock::lock` does (a blocking
+    /// lock here: four threads spinning on try-locks exceed loom's budget).
+    flock: Mutex<()>,
+    snapshot: Mutex<Arc<Snapshot>>,
+    journal: Mutex<Arc<JournalFile>>,
+}
+
+impl JournalWorld {
+    /// A store whose file is empty at watermark 0 and whose journal holds event 100,
+    /// acknowledged, at sequence 1.
+    fn new() -> Arc<JournalWorld> {
+        let journal = JournalFile { records: vec![(0, None), (1, Some(100))] };
+        Arc::new(JournalWorld {
+            flock: Mutex::new(()),
+            snapshot: Mutex::new(Arc::new(Snapshot::default())),
+            journal: Mutex::new(Arc::new(journal)),
+        })
+    }
+
+    fn read_snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.lock().unwrap().clone()
+    }
+
+    fn read_journal(&self) -> Arc<JournalFile> {
+        self.journal.lock().unwrap().clone()
+    }
+}
+
+/// The file plus the journal records above its watermark, each event once.
+fn fold(snapshot: &Snapshot, journal: &JournalFile) -> Vec<u64> {
+    let mut events = snapshot.events.clone();
+    for (sequence, event) in &journal.records {
+        if let Some(event) = event
+            && *sequence > snapshot.watermark
+        {
+            assert!(!events.contains(event), "event {event} applied twice");
+            events.push(*event);
+        }
+    }
+    events
+}
+
+/// `append_events_locked`: one record after the last, under both locks.
+fn journal_append(world: &JournalWorld, handle: &Handle, event: u64) {
+    with_both_locks(
+        &handle.writer,
+        || Ok::<_, Failure>(world.flock.lock().unwrap()),
+        |_, _guard| {
+            let journal = world.read_journal();
+            let next = journal.records.last().map_or(1, |(sequence, _)| sequence + 1);
+            let mut appended = (*journal).clone();
+            appended.records.push((next, Some(event)));
+            *world.journal.lock().unwrap() = Arc::new(appended);
+            Ok(())
+        },
+    )
+    .unwrap();
+}
+
+/// A checkpoint: fold, write the file, then (only then) the fresh journal: the marker and
+/// the records just folded. `journal_first` is the mutant that empties the journal (the
+/// marker alone) before writing the file.
+fn journal_checkpoint(world: &JournalWorld, handle: &Handle, journal_first: bool) {
+    with_both_locks(
+        &handle.writer,
+        || Ok::<_, Failure>(world.flock.lock().unwrap()),
+        |_, _guard| {
+            let (snapshot, journal) = (world.read_snapshot(), world.read_journal());
+            let last = journal.records.last().map_or(0, |(sequence, _)| *sequence);
+            if last <= snapshot.watermark {
+                return Ok(());
+            }
+            let folded = Snapshot { watermark: last, events: fold(&snapshot, &journal) };
+            let retained =
+                journal.records.iter().filter(|(sequence, _)| *sequence > snapshot.watermark);
+            let mut fresh = vec![(snapshot.watermark, None)];
+            fresh.extend(retained.copied());
+            let fresh = JournalFile { records: fresh };
+            if journal_first {
+                let emptied = JournalFile { records: vec![(last, None)] };
+                *world.journal.lock().unwrap() = Arc::new(emptied);
+                *world.snapshot.lock().unwrap() = Arc::new(folded);
+            } else {
+                *world.snapshot.lock().unwrap() = Arc::new(folded);
+                *world.journal.lock().unwrap() = Arc::new(fresh);
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+}
+
+/// Two writers append while a third checkpoints twice; a reader without the lock reads the
+/// journal and the file in `order` and must see every event acknowledged before it started.
+fn run_journal_model(reader_reads_journal_first: bool, checkpoint_journal_first: bool) {
+    model(move || {
+        let world = JournalWorld::new();
+        let acknowledged = Arc::new(loom::sync::atomic::AtomicU64::new(0));
+        let writers: Vec<_> = [200u64, 300]
+            .into_iter()
+            .enumerate()
+            .map(|(bit, event)| {
+                let (world, acknowledged) = (world.clone(), acknowledged.clone());
+                thread::spawn(move || {
+                    journal_append(&world, &Handle::new(), event);
+                    acknowledged.fetch_or(1 << bit, Ordering::Release);
+                })
+            })
+            .collect();
+        let checkpointer = {
+            let world = world.clone();
+            thread::spawn(move || {
+                let handle = Handle::new();
+                journal_checkpoint(&world, &handle, checkpoint_journal_first);
+                journal_checkpoint(&world, &handle, checkpoint_journal_first);
+            })
+        };
+
+        let before = acknowledged.load(Ordering::Acquire);
+        let seen = if reader_reads_journal_first {
+            let journal = world.read_journal();
+            fold(&world.read_snapshot(), &journal)
+        } else {
+            let snapshot = world.read_snapshot();
+            fold(&snapshot, &world.read_journal())
+        };
+        assert!(seen.contains(&100), "the event acknowledged before the read is missing");
+        for (bit, event) in [(0, 200u64), (1, 300)] {
+            if before & (1 << bit) != 0 {
+                assert!(seen.contains(&event), "acknowledged event {event} is missing");
+            }
+        }
+
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        checkpointer.join().unwrap();
+        let mut last = fold(&world.read_snapshot(), &world.read_journal());
+        last.sort_unstable();
+        assert_eq!(last, [100, 200, 300], "every acknowledged event, once");
+    });
+}
+
+#[test]
+fn loom_journal_two_appenders_and_a_checkpointer_lose_nothing_for_a_reader() {
+    run_journal_model(true, false);
+}
+
+#[test]
+#[should_panic(expected = "missing")]
+fn loom_mutant_journal_reader_reading_the_file_first_misses_an_entry() {
+    run_journal_model(false, false);
+}
+
+#[test]
+#[should_panic(expected = "missing")]
+fn loom_mutant_journal_emptied_before_the_file_is_written_loses_an_entry() {
+    run_journal_model(true, true);
+}
