@@ -21,7 +21,10 @@ fn run_step(step: &str) -> Result<(), String> {
         ),
         "deny" => deny(),
         "loom" => loom(),
-        "stress" => crate::stress::run(&crate::stress::Options::ci()),
+        "stress" => {
+            crate::stress::run(&crate::stress::Options::ci())?;
+            crate::stress::run(&crate::stress::Options::ci_journal())
+        }
         "crash" => crate::crash::run(&crate::crash::Options { iterations: 10, seed: None }),
         other => Err(format!("unknown ci step {other:?}; steps are {STEPS:?}")),
     }

@@ -22,6 +22,27 @@ pub struct FileIdentity {
 }
 
 impl FileIdentity {
+    /// The identity as one number (FNV-1a of its fields), for a writer that records which
+    /// generation it wrote where only a number fits (a journal's marker). Equal identities
+    /// give equal fingerprints; different ones differ but for a 2^-64 chance.
+    pub fn fingerprint(&self) -> u64 {
+        let fields = [
+            self.device,
+            self.inode,
+            self.size,
+            self.modified_ns.0 as u64,
+            self.modified_ns.1 as u64,
+            self.changed_ns.0 as u64,
+            self.changed_ns.1 as u64,
+        ];
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in fields.iter().flat_map(|field| field.to_le_bytes()) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        hash
+    }
+
     /// Whether both identities name the same file (inode), even if it changed since.
     pub fn is_same_file(&self, other: &FileIdentity) -> bool {
         (self.device, self.inode) == (other.device, other.inode)

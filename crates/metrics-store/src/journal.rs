@@ -91,11 +91,12 @@ impl JournalRead {
         self.problems.is_empty() && self.torn_tail.is_none()
     }
 
-    /// The watermark the journal's marker (its first record) says the file had when the
-    /// journal was started.
-    fn marker_watermark(&self) -> Option<u64> {
+    /// What the journal's marker (its first record) says of the file its checkpoint wrote:
+    /// its watermark and fingerprint.
+    fn marker(&self) -> Option<(u64, Option<u64>)> {
         let first = self.records.first()?;
-        JournalEntry::summarize(&first.payload).ok()?.snapshot_sequence
+        let summary = JournalEntry::summarize(&first.payload).ok()?;
+        Some((summary.snapshot_sequence?, summary.file_fingerprint))
     }
 
     /// Decodes the entries above `watermark` (those below are in the file already, so a
@@ -120,6 +121,9 @@ pub(crate) struct JournalIndex {
     _file: File,
     /// The journal open for appending, once this handle appended to it.
     appender: Option<log::JournalWriter>,
+    /// The fingerprint of the file the marker's checkpoint wrote: if the file at the path
+    /// has another, something else rewrote it (or damaged it) since.
+    file_fingerprint: Option<u64>,
     next_sequence: u64,
     /// Every event id the file (per the marker) and the journal hold.
     event_ids: HashSet<String>,
@@ -137,6 +141,7 @@ impl JournalIndex {
     fn build(journal: log::Journal) -> JournalIndex {
         let mut clean = journal.is_clean();
         let mut snapshot_sequence = None;
+        let mut file_fingerprint = None;
         let mut event_ids = HashSet::new();
         let mut entries = Vec::new();
         for (position, record) in journal.records.iter().enumerate() {
@@ -144,6 +149,7 @@ impl JournalIndex {
                 Ok(summary) => {
                     if position == 0 {
                         snapshot_sequence = summary.snapshot_sequence;
+                        file_fingerprint = summary.file_fingerprint;
                     }
                     event_ids.extend(summary.event_ids);
                     entries.push((record.sequence, summary.committed_at));
@@ -166,6 +172,7 @@ impl JournalIndex {
             identity: journal.identity,
             _file: journal.file,
             appender: None,
+            file_fingerprint,
             event_ids,
             pending,
             oldest_pending,
@@ -222,15 +229,21 @@ impl MetricsStore {
         let Some(mut index) = self.journal_index(writer)? else {
             return Ok(Attempt::Done(None));
         };
-        if !index.clean {
+        let file_now = atomic_fs::identity(&self.path).map_err(|source| self.io_error(source))?;
+        let file_changed =
+            file_now.map(|identity| identity.fingerprint()) != index.file_fingerprint;
+        if !index.clean || file_changed {
             // A torn tail, damage or a journal without its marker: a checkpoint folds what
-            // can be read, keeps damage aside and starts a clean journal.
+            // can be read, keeps damage aside and starts a clean journal. A file rewritten
+            // since the last checkpoint (by the Python dashboard, say, or damaged): the
+            // checkpoint reads it (recovering it if damaged) before anything is acknowledged
+            // on top of it.
             drop(index);
             if let Attempt::LockLost = self.checkpoint_locked(writer, file_lock)? {
                 return Ok(Attempt::LockLost);
             }
             match self.journal_index(writer)? {
-                Some(fresh) if fresh.clean => index = fresh,
+                Some(fresh) if fresh.clean && fresh.file_fingerprint.is_some() => index = fresh,
                 // Turned off meanwhile, or still not clean: the whole-file path decides.
                 _ => return Ok(Attempt::Done(None)),
             }
@@ -371,6 +384,7 @@ impl MetricsStore {
     pub(crate) fn fold_for_write(
         &self,
         state: &mut DashboardState,
+        file: Option<&FileIdentity>,
     ) -> Result<JournalPlan, StoreError> {
         let journal = self.read_journal()?;
         let old_watermark = state.storage().journal_sequence;
@@ -391,7 +405,8 @@ impl MetricsStore {
             });
         }
         let clean = journal.is_clean();
-        let marker_is_current = journal.marker_watermark() == Some(old_watermark);
+        let marker_is_current =
+            journal.marker() == Some((old_watermark, file.map(FileIdentity::fingerprint)));
         // The entries this write folds, kept one more generation in the fresh journal; only
         // from a clean journal, whose numbers follow each other (the fresh journal must too).
         let retained: Vec<JournalRecord> = if clean {
@@ -438,15 +453,19 @@ impl MetricsStore {
         writer: &mut Writer,
         file_lock: &FileLock,
         marker: Option<JournalEntry>,
+        written: FileIdentity,
         plan: JournalPlan,
     ) -> Result<(), StoreError> {
         writer.journal = None;
         let durability = self.fs_durability();
-        let Some(marker) = marker else {
+        let Some(mut marker) = marker else {
             let removed = atomic_fs::remove(&self.journal_path, durability);
             return self.journal_write_result(writer, removed);
         };
-        let JournalEntry::Checkpoint { snapshot_sequence, event_ids } = &marker else {
+        if let JournalEntry::Checkpoint { file_fingerprint, .. } = &mut marker {
+            *file_fingerprint = Some(written.fingerprint());
+        }
+        let JournalEntry::Checkpoint { snapshot_sequence, event_ids, .. } = &marker else {
             unreachable!("the caller passes a checkpoint marker");
         };
         let marker_sequence =
@@ -466,6 +485,7 @@ impl MetricsStore {
             identity: replaced.identity,
             _file: replaced.file,
             appender: None,
+            file_fingerprint: Some(written.fingerprint()),
             next_sequence,
             event_ids: event_ids.iter().cloned().collect(),
             pending: 0,

@@ -433,7 +433,7 @@ impl MetricsStore {
         }
         // Before the change, so it sees everything acknowledged (and so a cached state stays
         // the file's: nothing below caches a state that was not written).
-        let plan = self.fold_for_write(&mut state)?;
+        let plan = self.fold_for_write(&mut state, read.as_ref().map(|(identity, _)| identity))?;
         let baseline = summary_finding_paths(&state);
         let evicted = state.enforce_limits(&self.config.limits);
         let value = match change(&mut state)? {
@@ -455,11 +455,13 @@ impl MetricsStore {
         }
         let has_journal = state.storage().mode == StorageMode::Journal;
         let marker = has_journal.then(|| JournalEntry::checkpoint_of(&state));
-        if self.commit(writer, Some(file_lock), state, Backup::PreviousGeneration)?.is_none() {
+        let Some(written) =
+            self.commit(writer, Some(file_lock), state, Backup::PreviousGeneration)?
+        else {
             return Ok(Attempt::LockLost);
-        }
+        };
         if plan.exists || has_journal {
-            self.finish_journal(writer, file_lock, marker, plan)?;
+            self.finish_journal(writer, file_lock, marker, written, plan)?;
         }
         Ok(Attempt::Done(value))
     }

@@ -65,6 +65,11 @@ pub enum JournalEntry {
         snapshot_sequence: u64,
         /// The ids of the events that file holds.
         event_ids: Vec<String>,
+        /// An opaque token of the file the checkpoint wrote (the store's fingerprint of its
+        /// identity), so an appender can tell, without reading it, that the file was
+        /// rewritten since (by another program, or damaged).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file_fingerprint: Option<u64>,
     },
 }
 
@@ -119,7 +124,11 @@ impl JournalEntry {
             .filter(|id| seen.insert(*id))
             .map(str::to_owned)
             .collect();
-        JournalEntry::Checkpoint { snapshot_sequence: state.storage().journal_sequence, event_ids }
+        JournalEntry::Checkpoint {
+            snapshot_sequence: state.storage().journal_sequence,
+            event_ids,
+            file_fingerprint: None,
+        }
     }
 
     /// Reads only what an appender needs from an entry (its kind, time, event ids and
@@ -133,10 +142,20 @@ impl JournalEntry {
         #[derive(Deserialize)]
         #[serde(rename_all = "snake_case")]
         enum Peek {
-            Events { at: Timestamp, events: Vec<IdOnly> },
+            Events {
+                at: Timestamp,
+                events: Vec<IdOnly>,
+            },
             // The summary's fields are skipped: serde ignores what a variant does not name.
-            Session { at: Timestamp },
-            Checkpoint { snapshot_sequence: u64, event_ids: Vec<String> },
+            Session {
+                at: Timestamp,
+            },
+            Checkpoint {
+                snapshot_sequence: u64,
+                event_ids: Vec<String>,
+                #[serde(default)]
+                file_fingerprint: Option<u64>,
+            },
         }
         let peek: Peek = serde_json::from_slice(bytes)
             .map_err(|source| ValidationError::Malformed { path: ".".to_owned(), source })?;
@@ -145,16 +164,19 @@ impl JournalEntry {
                 committed_at: Some(at),
                 event_ids: events.into_iter().map(|event| event.event_id).collect(),
                 snapshot_sequence: None,
+                file_fingerprint: None,
             },
             Peek::Session { at } => EntrySummary {
                 committed_at: Some(at),
                 event_ids: Vec::new(),
                 snapshot_sequence: None,
+                file_fingerprint: None,
             },
-            Peek::Checkpoint { snapshot_sequence, event_ids } => EntrySummary {
+            Peek::Checkpoint { snapshot_sequence, event_ids, file_fingerprint } => EntrySummary {
                 committed_at: None,
                 event_ids,
                 snapshot_sequence: Some(snapshot_sequence),
+                file_fingerprint,
             },
         })
     }
@@ -190,6 +212,8 @@ pub struct EntrySummary {
     pub event_ids: Vec<String>,
     /// For a checkpoint marker, the watermark of the file it wrote.
     pub snapshot_sequence: Option<u64>,
+    /// For a checkpoint marker, the token of the file it wrote.
+    pub file_fingerprint: Option<u64>,
 }
 
 /// An entry the state could not take when it was folded in: kept by the caller, never

@@ -63,6 +63,10 @@ pub(crate) struct Options {
     /// core: a waiter that spins would then starve the holder)
     #[arg(long, default_value_t = 0)]
     pub(crate) busy_loops: usize,
+    /// Run on a journal-mode store (`agent-metrics init` then `config --journal on`): each
+    /// write appends to the journal, writers checkpoint every 64 entries or 2 seconds
+    #[arg(long)]
+    pub(crate) journal: bool,
     /// Keep the scratch directory for inspection
     #[arg(long)]
     pub(crate) keep: bool,
@@ -87,9 +91,19 @@ impl Options {
             python_ops: 30,
             busy_loops: 0,
             seed: None,
+            journal: false,
             keep: false,
             json: false,
         }
+    }
+}
+
+impl Options {
+    /// The short journal-mode profile CI runs after [`Options::ci`]: the same chaos on a
+    /// journal-mode store, 4 writers x 100 events, 10 kills, a corruption, 2 Python writers
+    /// x 20 events.
+    pub(crate) fn ci_journal() -> Options {
+        Options { ops: 100, kills: 10, python_ops: 20, journal: true, ..Options::ci() }
     }
 }
 
@@ -118,6 +132,15 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
             .args(["init", "--project", "stress"])
             .stdout(Stdio::null()),
     )?;
+    if options.journal {
+        exec(
+            Command::new(&binary)
+                .arg("--file")
+                .arg(&store)
+                .args(["config", "--journal", "on"])
+                .stdout(Stdio::null()),
+        )?;
+    }
 
     let outcome = drive(options, seed, &binary, &dir, &store)?;
     let report = report::Report::gather(options, seed, &binary, &dir, &store, outcome)?;

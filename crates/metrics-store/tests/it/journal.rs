@@ -222,9 +222,14 @@ fn a_foreign_rewrite_of_the_file_between_checkpoints_loses_nothing() {
     std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
 
     let _ = store.record_event(event("ours-2", "coding")).unwrap();
+    assert_eq!(
+        ids(&file_state(&path)),
+        ["python-1", "ours-1"],
+        "an appender that finds the file rewritten checkpoints before appending"
+    );
     let loaded = MetricsStore::open(&path).unwrap().load().unwrap();
     assert_eq!(ids(&loaded.state), ["python-1", "ours-1", "ours-2"]);
-    assert_eq!(store.checkpoint().unwrap(), 2);
+    assert_eq!(store.checkpoint().unwrap(), 1);
     assert_eq!(ids(&file_state(&path)), ["python-1", "ours-1", "ours-2"]);
     assert_eq!(file_state(&path).storage().mode, StorageMode::Journal, "the marker survived");
 }
@@ -269,4 +274,24 @@ fn eviction_happens_when_folding_and_the_limits_hold() {
     store.checkpoint().unwrap();
     assert_eq!(ids(&file_state(&path)), ["b", "c"]);
     assert_eq!(file_state(&path).agents()["coding"].total_invocations(), 3);
+}
+
+#[test]
+fn an_append_on_a_damaged_file_recovers_it_before_acknowledging() {
+    let (dir, path) = scratch();
+    let store = journal_store(&path, 64);
+    let _ = store.record_event(event("a", "coding")).unwrap();
+    let _ = store.checkpoint().unwrap();
+    let _ = store.record_event(event("b", "coding")).unwrap();
+    std::fs::write(&path, b"{\"version\": 1, \"events\": [tr").unwrap();
+
+    let writer = MetricsStore::open(&path).unwrap();
+    let _ = writer.record_event(event("c", "coding")).unwrap();
+    let recovery = writer.take_recovery().expect("the damaged file was found by the appender");
+    assert_eq!(recovery.action, RecoveryAction::RestoredFromBackup);
+    assert!(names(dir.path()).iter().any(|name| name.starts_with(".agent_metrics.json.corrupt-")));
+    assert!(file_state(&path).contains_event("a"), "the file loads again");
+    let loaded = MetricsStore::open(&path).unwrap().load().unwrap();
+    assert!(loaded.fallback.is_none());
+    assert_eq!(ids(&loaded.state), ["a", "b", "c"], "nothing acknowledged was lost");
 }

@@ -86,7 +86,11 @@ fn entries_round_trip_as_one_line_and_invalid_ones_are_refused() {
     let line = entry.to_json();
     assert!(!line.contains(&b'\n'), "one line: {}", String::from_utf8_lossy(&line));
     assert_eq!(JournalEntry::from_json(&line).unwrap(), entry);
-    let marker = JournalEntry::Checkpoint { snapshot_sequence: 9, event_ids: vec!["a".into()] };
+    let marker = JournalEntry::Checkpoint {
+        snapshot_sequence: 9,
+        event_ids: vec!["a".into()],
+        file_fingerprint: Some(7),
+    };
     assert_eq!(JournalEntry::from_json(&marker.to_json()).unwrap(), marker);
 
     let negative =
