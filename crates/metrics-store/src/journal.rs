@@ -225,30 +225,11 @@ impl MetricsStore {
         file_lock: &FileLock,
         events: &[AgentEvent],
     ) -> Result<Attempt<Option<BatchOutcome>>, StoreError> {
-        writer.check_not_poisoned(&self.path)?;
-        let Some(mut index) = self.journal_index(writer)? else {
-            return Ok(Attempt::Done(None));
+        let mut index = match self.appendable_index(writer, file_lock)? {
+            Attempt::Done(Some(index)) => index,
+            Attempt::Done(None) => return Ok(Attempt::Done(None)),
+            Attempt::LockLost => return Ok(Attempt::LockLost),
         };
-        let file_now = atomic_fs::identity(&self.path).map_err(|source| self.io_error(source))?;
-        let file_changed =
-            file_now.map(|identity| identity.fingerprint()) != index.file_fingerprint;
-        if !index.clean || file_changed {
-            // A torn tail, damage or a journal without its marker: a checkpoint folds what
-            // can be read, keeps damage aside and starts a clean journal. A file rewritten
-            // since the last checkpoint (by the Python dashboard, say, or damaged): the
-            // checkpoint reads it (recovering it if damaged) before anything is acknowledged
-            // on top of it.
-            drop(index);
-            if let Attempt::LockLost = self.checkpoint_locked(writer, file_lock)? {
-                return Ok(Attempt::LockLost);
-            }
-            match self.journal_index(writer)? {
-                Some(fresh) if fresh.clean && fresh.file_fingerprint.is_some() => index = fresh,
-                // Turned off meanwhile, or still not clean: the whole-file path decides.
-                _ => return Ok(Attempt::Done(None)),
-            }
-        }
-
         let mut outcome = BatchOutcome::default();
         let mut new = Vec::new();
         let mut in_batch = HashSet::new();
@@ -265,13 +246,115 @@ impl MetricsStore {
             writer.journal = Some(index);
             return Ok(Attempt::Done(Some(outcome)));
         }
-        let now = Timestamp::now();
-        let entry = JournalEntry::Events { at: now, events: new };
+        let ids: Vec<String> = new.iter().map(|event| event.event_id().to_owned()).collect();
+        let entry = JournalEntry::Events { at: Timestamp::now(), events: new };
+        if let Attempt::LockLost = self.append_entry(writer, file_lock, &mut index, &entry)? {
+            return Ok(Attempt::LockLost);
+        }
+        index.event_ids.extend(ids);
+        Ok(self.after_append(writer, file_lock, index, outcome))
+    }
+
+    /// Journal mode's commit of a session summary, under both locks: `build` runs on the
+    /// file plus the journal (so the summary's number and totals count every event
+    /// acknowledged), and the summary is appended. `Ok(Attempt::Done(None))` without a
+    /// journal.
+    pub(crate) fn append_session_locked<E>(
+        &self,
+        writer: &mut Writer,
+        file_lock: &FileLock,
+        build: &mut impl FnMut(&DashboardState) -> Result<metrics_types::SessionSummary, E>,
+    ) -> Result<Attempt<Option<metrics_types::RecordOutcome>>, StoreError>
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let mut index = match self.appendable_index(writer, file_lock)? {
+            Attempt::Done(Some(index)) => index,
+            Attempt::Done(None) => return Ok(Attempt::Done(None)),
+            Attempt::LockLost => return Ok(Attempt::LockLost),
+        };
+        let mut state = self.state_with_journal(writer)?;
+        let session = build(&state).map_err(|source| StoreError::Rejected {
+            path: self.path.clone(),
+            source: source.into(),
+        })?;
+        // On a copy: what folding will do, refused here rather than kept aside later.
+        let outcome = state
+            .record_session(session.clone(), &self.config.limits)
+            .map_err(|source| StoreError::Invalid { path: self.path.clone(), source })?;
+        if outcome == metrics_types::RecordOutcome::Duplicate {
+            writer.journal = Some(index);
+            return Ok(Attempt::Done(Some(outcome)));
+        }
+        let entry = JournalEntry::Session { at: Timestamp::now(), session: Box::new(session) };
+        if let Attempt::LockLost = self.append_entry(writer, file_lock, &mut index, &entry)? {
+            return Ok(Attempt::LockLost);
+        }
+        let recorded = metrics_types::RecordOutcome::Recorded { evicted: 0 };
+        Ok(self.after_append(writer, file_lock, index, recorded))
+    }
+
+    /// Under both locks: the journal's index, ready for an append: no torn tail, no
+    /// damage, and the file the one its marker names. Otherwise a checkpoint runs first (it
+    /// folds what can be read, keeps damage aside, reads a file rewritten since, recovering
+    /// it if damaged, and starts a clean journal), so nothing is acknowledged on top of a
+    /// file nobody has read. `Done(None)` when the store has no journal.
+    fn appendable_index(
+        &self,
+        writer: &mut Writer,
+        file_lock: &FileLock,
+    ) -> Result<Attempt<Option<JournalIndex>>, StoreError> {
+        writer.check_not_poisoned(&self.path)?;
+        let Some(index) = self.journal_index(writer)? else {
+            return Ok(Attempt::Done(None));
+        };
+        if index.clean && !self.file_changed_since(&index)? {
+            return Ok(Attempt::Done(Some(index)));
+        }
+        drop(index);
+        if let Attempt::LockLost = self.checkpoint_locked(writer, file_lock)? {
+            return Ok(Attempt::LockLost);
+        }
+        Ok(Attempt::Done(match self.journal_index(writer)? {
+            Some(fresh) if fresh.clean && fresh.file_fingerprint.is_some() => Some(fresh),
+            // Turned off meanwhile, or still not clean: the whole-file path decides.
+            _ => None,
+        }))
+    }
+
+    /// Whether the file at the path is not the one the journal's marker names.
+    fn file_changed_since(&self, index: &JournalIndex) -> Result<bool, StoreError> {
+        let now = atomic_fs::identity(&self.path).map_err(|source| self.io_error(source))?;
+        Ok(now.map(|identity| identity.fingerprint()) != index.file_fingerprint)
+    }
+
+    /// Under both locks: the file's state (as the handle cached it, or read) with the
+    /// journal folded in, for a commit that needs the whole state. The cache keeps the file's
+    /// own state.
+    fn state_with_journal(&self, writer: &mut Writer) -> Result<DashboardState, StoreError> {
+        let (file_state, read) = self.current_state(writer)?;
+        let mut state = file_state.clone();
+        writer.restore_cached(read, file_state);
+        if let Some(mut journal) = self.read_journal()? {
+            let entries = journal.decode_above(state.storage().journal_sequence);
+            let _ = state.fold_journal(entries, &self.config.limits);
+        }
+        Ok(state)
+    }
+
+    /// Appends one entry and flushes it, updating the index; the entry is durable when this
+    /// returns `Ok(Attempt::Done(()))`. `LockLost`: nothing was written, start again.
+    fn append_entry(
+        &self,
+        writer: &mut Writer,
+        file_lock: &FileLock,
+        index: &mut JournalIndex,
+        entry: &JournalEntry,
+    ) -> Result<Attempt<()>, StoreError> {
         let payload = entry.to_json();
         self.check_payload(&payload)?;
         let record = log::encode_record(index.next_sequence, &payload)
             .expect("compact JSON never holds a raw newline");
-
         let durability = self.fs_durability();
         if !index.dir_synced {
             // The journal's name must be durable before an entry in it is acknowledged; the
@@ -296,21 +379,29 @@ impl MetricsStore {
         index.appender = Some(appender);
         index.next_sequence += 1;
         index.pending += 1;
-        index.oldest_pending.get_or_insert(now);
-        if let JournalEntry::Events { events, .. } = entry {
-            index.event_ids.extend(events.into_iter().map(|event| event.event_id().to_owned()));
+        if let Some(at) = entry.committed_at() {
+            index.oldest_pending.get_or_insert(at);
         }
         self.counters.appended(record.len());
-        let due = index.is_due(&self.config.checkpoint, now);
+        Ok(Attempt::Done(()))
+    }
+
+    /// After an acknowledged append: keeps the index and, if the journal crossed the
+    /// threshold, checkpoints (the entry stands whatever the checkpoint does).
+    fn after_append<T>(
+        &self,
+        writer: &mut Writer,
+        file_lock: &FileLock,
+        index: JournalIndex,
+        outcome: T,
+    ) -> Attempt<Option<T>> {
+        let due = index.is_due(&self.config.checkpoint, Timestamp::now());
         writer.journal = Some(index);
-        if due {
-            // The entry is durable and acknowledged whatever the checkpoint does.
-            if let Err(err) = self.checkpoint_locked(writer, file_lock) {
-                self.counters.checkpoint_failed();
-                tracing::warn!(path = %self.path.display(), "checkpoint after append failed: {err}");
-            }
+        if due && let Err(err) = self.checkpoint_locked(writer, file_lock) {
+            self.counters.checkpoint_failed();
+            tracing::warn!(path = %self.path.display(), "checkpoint after append failed: {err}");
         }
-        Ok(Attempt::Done(Some(outcome)))
+        Attempt::Done(Some(outcome))
     }
 
     /// Under both locks: a whole-file write that only folds the journal (if anything needs

@@ -102,6 +102,16 @@ impl Writer {
         self.cached.take()
     }
 
+    /// Caches `state` again with the file it was read from (after [`MetricsStore`] took it
+    /// to read the current state without changing it).
+    pub(crate) fn restore_cached(
+        &mut self,
+        read: Option<(FileIdentity, std::fs::File)>,
+        state: DashboardState,
+    ) {
+        self.cached = read.map(|(identity, file)| Cached { identity, file, state });
+    }
+
     pub(crate) fn check_not_poisoned(&self, path: &Path) -> Result<(), StoreError> {
         if self.poisoned { Err(StoreError::Poisoned { path: path.to_owned() }) } else { Ok(()) }
     }
@@ -530,7 +540,7 @@ impl MetricsStore {
     /// Under both locks: the state this handle wrote last if the file is provably still that
     /// generation (see [`Cached`]), else the file read afresh (recovering it if damaged).
     /// With the state comes the identity and open file it was read from, if any.
-    fn current_state(
+    pub(crate) fn current_state(
         &self,
         writer: &mut Writer,
     ) -> Result<(DashboardState, Option<(FileIdentity, std::fs::File)>), StoreError> {
@@ -637,6 +647,13 @@ impl TimedStore<'_> {
     where
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        let store = self.store;
+        let appended = store.with_attempts(self.timeout, |writer, file_lock| {
+            store.append_session_locked(writer, file_lock, &mut build)
+        })?;
+        if let Some(outcome) = appended {
+            return Ok(outcome);
+        }
         let limits = self.store.config.limits;
         let path = &self.store.path;
         self.store.transact(self.timeout, |state| {

@@ -126,10 +126,30 @@ fn a_whole_file_update_in_journal_mode_sees_the_journal_and_folds_it() {
     let seen =
         store.update(|state| Ok::<_, std::convert::Infallible>(state.events().len())).unwrap();
     assert_eq!(seen, 1, "the change runs on the file plus the journal");
-    let _ = store.record_session(session("s1")).unwrap();
-    let file = file_state(&path);
-    assert_eq!(ids(&file), ["a"]);
-    assert_eq!(file.sessions().len(), 1);
+    assert_eq!(ids(&file_state(&path)), ["a"], "and the journal was folded in");
+}
+
+#[test]
+fn a_session_is_appended_and_built_from_the_file_plus_the_journal() {
+    let (_dir, path) = scratch();
+    let store = journal_store(&path, 64);
+    let _ = store.record_event(event("a", "coding")).unwrap();
+    let writes = store.stats().writes;
+    let outcome = store
+        .record_session_with(|state| {
+            assert_eq!(state.events().len(), 1, "the builder sees the journal's events");
+            Ok::<_, std::convert::Infallible>(session("s1"))
+        })
+        .unwrap();
+    assert_eq!(outcome, RecordOutcome::Recorded { evicted: 0 });
+    assert_eq!(store.stats().writes, writes, "appended, not a whole-file write");
+    assert!(file_state(&path).sessions().is_empty());
+    assert_eq!(store.record_session(session("s1")).unwrap(), RecordOutcome::Duplicate);
+    let loaded = MetricsStore::open(&path).unwrap().load().unwrap();
+    assert_eq!(loaded.state.sessions().len(), 1);
+    assert_eq!(loaded.state.total_sessions(), 1);
+    let _ = store.checkpoint().unwrap();
+    assert_eq!(file_state(&path).sessions().len(), 1);
 }
 
 #[test]
