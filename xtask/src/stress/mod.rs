@@ -328,10 +328,16 @@ fn drive(
             Ok(verify::ReaderReport {
                 reads: report["reads"].as_u64().unwrap_or(0),
                 damaged: report["damaged"].as_u64().unwrap_or(0),
-                damaged_starts: report["damaged_starts"]
+                damaged_reads: report["damaged_reads"]
                     .as_array()
-                    .map(|starts| {
-                        starts.iter().filter_map(|s| s.as_u64().map(u128::from)).collect()
+                    .map(|reads| {
+                        reads
+                            .iter()
+                            .filter_map(|read| {
+                                let start = read[0].as_u64()?;
+                                Some((u128::from(start), u128::from(read[1].as_u64()?)))
+                            })
+                            .collect()
                     })
                     .unwrap_or_default(),
                 errors: report["errors"]

@@ -202,24 +202,30 @@ pub(crate) struct ReaderReport {
     /// Reads that were not a whole, valid generation (the file damaged or missing, so the
     /// backup was shown; or a rule broken), however many there were.
     pub(crate) damaged: u64,
-    /// When each damaged read started, in ns since the Unix epoch (the first 10 000).
-    pub(crate) damaged_starts: Vec<u128>,
+    /// When each damaged read started and ended, in ns since the Unix epoch (the first
+    /// 10 000).
+    pub(crate) damaged_reads: Vec<(u128, u128)>,
     /// The first few problems, in words.
     pub(crate) errors: Vec<String>,
 }
 
 /// Readers read without any lock and without recovery, so a torn or invalid generation is a
-/// damaged read. The only ones allowed started inside `window` (from the deliberate
-/// corruption to the first acknowledged write after it, which recovered the file).
+/// damaged read. The only ones allowed overlap `window` (from the deliberate corruption to
+/// the first acknowledged write after it, which recovered the file): a read that started
+/// just before the corruption may still open the file while it is being corrupted (in
+/// journal mode a read opens the journal first, then the file).
 pub(crate) fn readers_saw_only_whole_generations(
     readers: &[ReaderReport],
     window: Option<(u128, u128)>,
 ) -> Check {
     let reads: u64 = readers.iter().map(|r| r.reads).sum();
     let damaged: u64 = readers.iter().map(|r| r.damaged).sum();
-    let inside = |start: &u128| window.is_some_and(|(from, to)| (from..=to).contains(start));
-    let allowed: u64 =
-        readers.iter().map(|r| r.damaged_starts.iter().filter(|s| inside(s)).count() as u64).sum();
+    let overlaps =
+        |(start, end): &(u128, u128)| window.is_some_and(|(from, to)| *start <= to && *end >= from);
+    let allowed: u64 = readers
+        .iter()
+        .map(|r| r.damaged_reads.iter().filter(|read| overlaps(read)).count() as u64)
+        .sum();
     let unexplained = damaged - allowed.min(damaged);
     let problems = if unexplained == 0 {
         Vec::new()

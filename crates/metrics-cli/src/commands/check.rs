@@ -190,19 +190,23 @@ pub(crate) fn recover(
 /// until `stop` exists, then reports what it saw. Each read is what every read command does:
 /// no lock, no recovery, the file parsed under the loading rules and then validated. A read
 /// that had to fall back to the backup (the file was damaged or missing), failed, or found
-/// a rule broken is damaged; the report lists when each damaged read started (ns since the
-/// Unix epoch), so the run can tell a deliberate corruption from a torn write.
+/// a rule broken is damaged; the report lists when each damaged read started and ended (ns
+/// since the Unix epoch), so the run can tell a deliberate corruption from a torn write.
 pub(crate) fn stress_reader(context: &mut Context, stop: &Path) -> Result<String, CliError> {
     let store = context.open_store()?;
     let limits = metrics_types::Limits { max_events: usize::MAX, max_sessions: usize::MAX };
     let (mut reads, mut damaged, mut empty) = (0u64, 0u64, 0u64);
-    let mut damaged_starts: Vec<u128> = Vec::new();
+    // (start, end) of each damaged read, in ns since the Unix epoch.
+    let mut damaged_reads: Vec<(u128, u128)> = Vec::new();
+    let now_ns = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos())
+    };
     let mut first_errors: Vec<String> = Vec::new();
     while !stop.exists() {
         reads += 1;
-        let started = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |since| since.as_nanos());
+        let started = now_ns();
         let problem = match store.load() {
             Ok(loaded) => {
                 empty += u64::from(loaded.state.events().is_empty());
@@ -216,8 +220,8 @@ pub(crate) fn stress_reader(context: &mut Context, stop: &Path) -> Result<String
         };
         if let Some(problem) = problem {
             damaged += 1;
-            if damaged_starts.len() < 10_000 {
-                damaged_starts.push(started);
+            if damaged_reads.len() < 10_000 {
+                damaged_reads.push((started, now_ns()));
             }
             if first_errors.len() < 5 {
                 first_errors.push(problem);
@@ -227,7 +231,7 @@ pub(crate) fn stress_reader(context: &mut Context, stop: &Path) -> Result<String
     Ok(json(&json!({
         "reads": reads,
         "damaged": damaged,
-        "damaged_starts": damaged_starts,
+        "damaged_reads": damaged_reads,
         "empty": empty,
         "errors": first_errors,
     })))

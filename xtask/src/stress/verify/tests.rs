@@ -102,11 +102,12 @@ fn the_write_lost_with_a_corrupted_generation_is_allowed() {
     assert!(failures(&run).is_empty(), "{:?}", verify(&run));
 }
 
+/// A reader whose damaged reads each took 10 ns from the given starts.
 fn reader(damaged_starts: &[u128]) -> super::ReaderReport {
     super::ReaderReport {
         reads: 100,
         damaged: damaged_starts.len() as u64,
-        damaged_starts: damaged_starts.to_vec(),
+        damaged_reads: damaged_starts.iter().map(|start| (*start, start + 10)).collect(),
         errors: vec!["torn".to_owned(); damaged_starts.len().min(1)],
     }
 }
@@ -132,4 +133,14 @@ fn only_reads_inside_the_corruption_window_are_allowed() {
     assert!(inside.passed, "{inside:?}");
     let outside = super::readers_saw_only_whole_generations(&[reader(&[1_500, 2_001])], window);
     assert!(!outside.passed, "a damaged read after the recovery is a torn read");
+    let before = super::readers_saw_only_whole_generations(&[reader(&[985])], window);
+    assert!(!before.passed, "a damaged read that ended before the corruption is a torn read");
+}
+
+#[test]
+fn a_read_that_started_before_the_corruption_and_saw_it_is_allowed() {
+    let window = Some((1_000, 2_000));
+    let straddling = super::ReaderReport { damaged_reads: vec![(995, 1_003)], ..reader(&[995]) };
+    let check = super::readers_saw_only_whole_generations(&[straddling], window);
+    assert!(check.passed, "{check:?}");
 }
