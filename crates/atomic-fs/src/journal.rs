@@ -12,12 +12,13 @@
 //! payload is any bytes without a newline (the caller's format; this crate never looks
 //! inside). What a crash can leave is told apart from damage by position:
 //!
-//! - the **last** line cut short, zero-filled or failing its checksum is a write a crash
+//! - a **last** line without its newline (cut short, or zero-filled) is a write a crash
 //!   interrupted ([`Journal::torn_tail`]): it was never acknowledged, readers ignore it, and
 //!   the next writer rewrites the journal without it before appending;
-//! - a line failing anywhere **before** the last good one is damage ([`Journal::damage`]):
-//!   the lines around it are still read (each checks itself), and the caller decides what to
-//!   keep aside.
+//! - any **whole** line (newline-terminated) that fails its checksum or shape is damage
+//!   ([`Journal::damage`]), even the last one: a crash mid-append cannot leave one, while a
+//!   flipped newline can merge two records into one failing line. The lines around it are
+//!   still read (each checks itself), and the caller decides what to keep aside.
 //!
 //! Appending ([`JournalWriter::append`]) writes one encoded record at the end the caller read and
 //! flushes it (`fdatasync`) before returning; rewriting (a fresh or repaired journal) goes
@@ -173,6 +174,9 @@ pub fn decode_record(line: &[u8]) -> Result<JournalRecord, RecordError> {
     Ok(JournalRecord { sequence, payload: payload.to_vec() })
 }
 
+/// The problem of a last line without its newline: a torn write.
+const NO_END: &str = "the line has no end";
+
 /// Splits a journal's bytes into good records, a torn tail and damage (see the module docs).
 /// `(records, valid_len, torn_tail, damage)`.
 pub fn parse_journal(bytes: &[u8]) -> (Vec<JournalRecord>, u64, Option<u64>, Vec<JournalDamage>) {
@@ -190,7 +194,7 @@ pub fn parse_journal(bytes: &[u8]) -> (Vec<JournalRecord>, u64, Option<u64>, Vec
             pending_bad.push(JournalDamage {
                 line: line_number,
                 offset: offset as u64,
-                problem: "the line has no end".to_owned(),
+                problem: NO_END.to_owned(),
             });
             break;
         };
@@ -230,10 +234,11 @@ pub fn parse_journal(bytes: &[u8]) -> (Vec<JournalRecord>, u64, Option<u64>, Vec
         offset = end;
     }
     let torn_tail = (valid_len < bytes.len() as u64).then(|| bytes.len() as u64 - valid_len);
-    // A damaged line after the last good one is part of the torn tail; a gap line may not be.
-    if torn_tail.is_none() {
-        damage.append(&mut pending_bad);
-    }
+    // After the last good record, only a line without its end is what a crash mid-append
+    // leaves. A whole line that fails is damage even there: a flipped newline can merge the
+    // last two records into one failing line, and cutting it off would lose one that was
+    // acknowledged. Readers skip it either way; a writer keeps the journal aside.
+    damage.extend(pending_bad.into_iter().filter(|bad| bad.problem != NO_END));
     (records, valid_len, torn_tail, damage)
 }
 

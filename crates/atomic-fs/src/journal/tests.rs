@@ -1,5 +1,7 @@
 //! Unit tests of the journal record format: encoding, checksums, torn tails and damage.
 
+use proptest::prelude::*;
+
 use super::*;
 
 fn lines(records: &[(u64, &str)]) -> Vec<u8> {
@@ -79,7 +81,7 @@ fn a_cut_or_zero_filled_last_line_is_a_torn_tail_not_damage() {
 }
 
 #[test]
-fn a_complete_last_line_failing_its_checksum_is_a_torn_tail() {
+fn a_whole_last_line_failing_its_checksum_is_damage_not_a_torn_tail() {
     let mut bytes = lines(&[(1, "a"), (2, "b")]);
     let good_len = bytes.len();
     let mut last = encode_record(3, b"c").unwrap();
@@ -89,7 +91,18 @@ fn a_complete_last_line_failing_its_checksum_is_a_torn_tail() {
     let (records, valid_len, torn, damage) = parse_journal(&bytes);
     assert_eq!(sequences(&records), [1, 2]);
     assert_eq!((valid_len, torn), (good_len as u64, Some(last.len() as u64)));
-    assert!(damage.is_empty());
+    assert_eq!(damage.len(), 1, "a crash cannot leave a whole line that fails");
+    assert_eq!(damage[0].line, 3);
+}
+
+#[test]
+fn a_flipped_newline_that_merges_the_last_two_records_is_damage() {
+    let mut bytes = lines(&[(1, "a"), (2, "b"), (3, "c")]);
+    let newline = lines(&[(1, "a"), (2, "b")]).len() - 1;
+    bytes[newline] = b'*';
+    let (records, _, _, damage) = parse_journal(&bytes);
+    assert_eq!(sequences(&records), [1]);
+    assert_eq!(damage.len(), 1, "the acknowledged record 2 is not silently cut off");
 }
 
 #[test]
@@ -124,4 +137,73 @@ fn an_empty_file_is_a_journal_without_records() {
     let (records, valid_len, torn, damage) = parse_journal(b"");
     assert!(records.is_empty() && damage.is_empty());
     assert_eq!((valid_len, torn), (0, None));
+}
+
+/// The invariants of a parse, whatever the bytes: good records follow each other, none ends
+/// past `valid_len`, and a torn tail is exactly what follows the last good record.
+fn check_parse(bytes: &[u8]) -> Result<(), TestCaseError> {
+    let (records, valid_len, torn, damage) = parse_journal(bytes);
+    prop_assert!(valid_len <= bytes.len() as u64);
+    prop_assert_eq!(torn, (valid_len < bytes.len() as u64).then(|| bytes.len() as u64 - valid_len));
+    for pair in records.windows(2) {
+        prop_assert!(pair[1].sequence > pair[0].sequence, "{:?}", pair);
+    }
+    for record in &records {
+        prop_assert!(!record.payload.contains(&b'\n'));
+    }
+    for found in &damage {
+        prop_assert!(found.offset < bytes.len() as u64 && found.line >= 1);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Arbitrary bytes never panic the decoder or the parser.
+    #[test]
+    fn arbitrary_bytes_never_panic_and_keep_the_invariants(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let _ = decode_record(&bytes);
+        check_parse(&bytes)?;
+    }
+
+    /// A journal of good records, then any damage: every record before the damage survives,
+    /// and a cut anywhere in the last record only makes a torn tail.
+    #[test]
+    fn good_records_survive_a_cut_or_a_flipped_byte(
+        payloads in prop::collection::vec("[ -~]{0,40}", 1..8),
+        first in 0u64..1_000_000,
+        cut in any::<prop::sample::Index>(),
+        flip in any::<prop::sample::Index>(),
+    ) {
+        let lines: Vec<Vec<u8>> = payloads
+            .iter()
+            .enumerate()
+            .map(|(index, payload)| encode_record(first + index as u64, payload.as_bytes()).unwrap())
+            .collect();
+        let whole: Vec<u8> = lines.concat();
+        let (records, valid_len, torn, damage) = parse_journal(&whole);
+        prop_assert_eq!(records.len(), lines.len());
+        prop_assert_eq!((valid_len, torn, damage.len()), (whole.len() as u64, None, 0));
+
+        let last_start = whole.len() - lines.last().unwrap().len();
+        let cut_at = last_start + cut.index(lines.last().unwrap().len());
+        let (records, valid_len, torn, damage) = parse_journal(&whole[..cut_at]);
+        prop_assert_eq!(records.len(), lines.len() - 1);
+        prop_assert_eq!(valid_len, last_start as u64);
+        prop_assert_eq!(torn, (cut_at > last_start).then(|| (cut_at - last_start) as u64));
+        prop_assert!(damage.is_empty());
+
+        let mut flipped = whole.clone();
+        let position = flip.index(flipped.len());
+        flipped[position] ^= 0x20;
+        check_parse(&flipped)?;
+        let (records, _, torn, damage) = parse_journal(&flipped);
+        // One flipped byte costs one record, or two when it was a newline (merging them).
+        prop_assert!(records.len() + 2 >= lines.len());
+        if records.len() < lines.len() {
+            let silent = torn.is_some() && damage.is_empty();
+            prop_assert!(!silent || records.len() + 1 == lines.len(), "a lost record is never silent unless it is the last, unterminated one");
+        }
+    }
 }
