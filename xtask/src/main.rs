@@ -9,6 +9,7 @@ mod bench_journal;
 mod ci;
 mod cmd;
 mod crash;
+mod fuzz;
 mod stress;
 #[cfg(test)]
 mod tidy;
@@ -37,6 +38,8 @@ enum Task {
     Stress(stress::Options),
     /// Crash-consistency and I/O-fault suites on the simulated disk, with many sampled histories
     Crash(crash::Options),
+    /// Run the cargo-fuzz targets (loader, journal, journal entries) for N seconds each (nightly)
+    Fuzz(fuzz::Options),
     /// Model-check the write protocol with loom (every interleaving of a few threads)
     Loom,
     /// Run every criterion benchmark; each prints its ratios to the floor measured in the same run
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Task::Ci { skip } => ci::run(&skip),
         Task::Stress(options) => stress::run(&options),
         Task::Crash(options) => crash::run(&options),
+        Task::Fuzz(options) => fuzz::run(&options),
         Task::Loom => ci::loom(),
         Task::Bench => cmd::exec(&mut cmd::cargo(&["bench", "--workspace"])),
         Task::BenchJournal(options) => bench_journal::run(&options),

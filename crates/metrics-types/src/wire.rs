@@ -221,7 +221,7 @@ macro_rules! wire_struct {
                     return record;
                 };
                 $(
-                    match map.remove(stringify!($field)) {
+                    match map.shift_remove(stringify!($field)) {
                         None => record.wire.add(
                             FieldIndex::$field as usize,
                             $crate::wire::Note::Absent,

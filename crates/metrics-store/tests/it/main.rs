@@ -2,6 +2,7 @@
 //! cross-process claims (this binary re-executed with `METRICS_STORE_CHILD` set).
 
 mod child;
+mod corpus;
 mod crash;
 mod eviction;
 mod faults;

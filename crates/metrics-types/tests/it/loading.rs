@@ -216,3 +216,45 @@ fn a_write_keeps_a_null_creation_time() {
     fresh.touch("2026-03-01T10:00:00+00:00".parse().unwrap());
     assert!(fresh.created_at().is_some(), "a state never written gets its creation time");
 }
+
+/// Found by fuzzing (`fuzz/corpus/load_state/regression-unknown-field-order`): on the lenient
+/// path, taking the known fields out of a record moved its unknown fields around, so the
+/// file's key order changed on the first write and back on the second.
+#[test]
+fn unknown_fields_keep_their_order_on_the_lenient_path() {
+    let renames = [
+        ("event_id", "event_od"),
+        ("session_id", "zz_session"),
+        ("duration_seconds", "dwration_seconds"),
+        ("model_used", "model_usex"),
+    ];
+    let mut doc = sample();
+    doc["total_tokens"] = json!("lots"); // unreadable: the whole file takes the lenient path
+    for event in doc["events"].as_array_mut().unwrap() {
+        let fields = std::mem::take(event.as_object_mut().unwrap());
+        let renamed = fields.into_iter().map(|(key, value)| {
+            let key = renames
+                .iter()
+                .find(|(from, _)| *from == key)
+                .map_or(key, |(_, to)| (*to).to_owned());
+            (key, value)
+        });
+        *event = Value::Object(renamed.collect());
+    }
+    let state = DashboardState::load(&serde_json::to_vec(&doc).unwrap()).unwrap();
+    let written: Value = serde_json::from_slice(&state.to_json()).unwrap();
+    for (index, event) in written["events"].as_array().unwrap().iter().enumerate() {
+        let order: Vec<&str> = event
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|key| renames.iter().any(|(_, to)| to == key))
+            .collect();
+        assert_eq!(
+            order,
+            ["event_od", "zz_session", "dwration_seconds", "model_usex"],
+            "event {index}"
+        );
+    }
+}

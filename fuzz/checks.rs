@@ -1,0 +1,62 @@
+//! The properties each fuzz target checks, shared (by `include!`) with the stable test that
+//! replays the corpora (`crates/metrics-types/tests/it/corpus.rs`), so a crash found by the
+//! fuzzer is a regression test the moment its input lands in `fuzz/corpus/`.
+#![allow(dead_code, reason = "each fuzz target uses one of the checks")]
+
+/// The loader on any bytes: never panics; a state it loads validates without panicking,
+/// writes back, and what it writes loads again to an equal state.
+pub(crate) fn check_load_state(data: &[u8]) {
+    let Ok(state) = metrics_types::DashboardState::load(data) else {
+        return;
+    };
+    let _ = state.validate(&metrics_types::Limits::DEFAULT);
+    let _ = state.storage();
+    let written = state.to_json();
+    let again = metrics_types::DashboardState::load(&written)
+        .expect("what the loader read, written back, loads again");
+    let rewritten = again.to_json();
+    if rewritten != written {
+        let at = written.iter().zip(&rewritten).take_while(|(a, b)| a == b).count();
+        let around = |bytes: &[u8]| {
+            String::from_utf8_lossy(&bytes[at.saturating_sub(60)..(at + 60).min(bytes.len())])
+                .into_owned()
+        };
+        panic!(
+            "a second round trip changed byte {at}: {:?} became {:?}",
+            around(&written),
+            around(&rewritten)
+        );
+    }
+}
+
+/// The journal parser on any bytes: never panics; good records follow each other within the
+/// valid length, and each is then checked as an entry.
+pub(crate) fn check_journal(data: &[u8]) {
+    let (records, valid_len, torn, _damage) = atomic_fs::journal::parse_journal(data);
+    assert!(valid_len <= data.len() as u64);
+    assert_eq!(torn.is_some(), valid_len < data.len() as u64);
+    for pair in records.windows(2) {
+        assert!(pair[1].sequence > pair[0].sequence);
+    }
+    for record in &records {
+        check_journal_entry(&record.payload);
+    }
+}
+
+/// The entry decoder on any bytes: never panics; a decodable entry's cheap summary names the
+/// same ids, and folding it into an empty state gives a state that writes and loads again.
+pub(crate) fn check_journal_entry(data: &[u8]) {
+    let summary = metrics_types::JournalEntry::summarize(data);
+    let Ok(entry) = metrics_types::JournalEntry::from_json(data) else {
+        return;
+    };
+    let summary = summary.expect("an entry that decodes also summarizes");
+    assert_eq!(entry.event_ids(), summary.event_ids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(entry.committed_at(), summary.committed_at);
+    let line = entry.to_json();
+    assert!(!line.contains(&b'\n'), "an entry is one line");
+    assert_eq!(metrics_types::JournalEntry::from_json(&line).expect("re-decodes"), entry);
+    let mut state = metrics_types::DashboardState::new("fuzz");
+    let _ = state.fold_journal([(1, entry)], &metrics_types::Limits::DEFAULT);
+    let _ = metrics_types::DashboardState::load(&state.to_json()).expect("a folded state loads");
+}
