@@ -52,7 +52,11 @@ fn event_from_args(args: &EventArgs) -> Result<AgentEvent, CliError> {
         model_used: args.model.clone().unwrap_or_default(),
         ..NewAgentEvent::new(&event_id, agent, status.to_status(), started_at)
     };
-    AgentEvent::new(input).map_err(|err| CliError::InvalidInput { message: err.to_string() })
+    // A bad value given as a flag is a usage error (exit 2), as clap's own refusals are;
+    // JSON input that fails the same rules is invalid data (exit 3).
+    AgentEvent::new(input).map_err(|err| CliError::Usage {
+        message: format!("invalid value: {err}; nothing was recorded"),
+    })
 }
 
 /// One event as a harness writes it on standard input: the file format's field names, with

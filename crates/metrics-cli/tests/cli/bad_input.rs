@@ -34,7 +34,7 @@ fn negative_tokens_are_a_usage_error() {
     assert!(!env.store().exists());
     let run =
         env.run(&["record", "event", "--agent", "a", "--status", "success", "--cost", "-0.5"]);
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.code, 2, "a bad flag value is a usage error, as for tokens: {}", run.stderr);
     assert!(
         run.stderr.contains("estimated_cost_usd: must not be negative (found -0.5)"),
         "{}",
@@ -220,7 +220,7 @@ fn names_with_nothing_visible_are_refused() {
     let env = TestEnv::empty();
     for name in ["   ", "\t\n", "\u{1b}\u{7}"] {
         let run = env.run(&["record", "event", "--agent", name, "--status", "success"]);
-        assert_ne!(run.code, 0, "{name:?} was accepted");
+        assert_eq!(run.code, 2, "{name:?}: a bad flag value is a usage error");
         assert!(run.stderr.contains("only whitespace or control characters"), "{}", run.stderr);
     }
     assert!(!env.store().exists(), "nothing was written");
