@@ -10,6 +10,14 @@ fn ok(env: &TestEnv, args: &[&str]) -> serde_json::Value {
     if args.contains(&"--json") { run.json() } else { serde_json::Value::Null }
 }
 
+/// `record event` of a successful event `id` by `agent`, which must succeed.
+fn record(env: &TestEnv, agent: &str, id: &str) -> crate::support::Run {
+    let run =
+        env.run(&["record", "event", "--agent", agent, "--status", "success", "--event-id", id]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    run
+}
+
 fn journal(env: &TestEnv) -> std::path::PathBuf {
     env.dir().join(".agent_metrics.journal")
 }
@@ -20,17 +28,7 @@ fn a_journal_mode_store_from_init_to_whole_file_again() {
     ok(&env, &["init", "--journal", "--project", "fleet"]);
     assert!(journal(&env).exists());
     for (id, agent) in [("e1", "coding"), ("e2", "review")] {
-        let run = env.run(&[
-            "record",
-            "event",
-            "--agent",
-            agent,
-            "--status",
-            "success",
-            "--event-id",
-            id,
-        ]);
-        assert_eq!(run.code, 0, "{}", run.snapshot());
+        record(&env, agent, id);
     }
     let config = ok(&env, &["config", "--json"]);
     assert_eq!(config["mode"], "journal");
@@ -55,17 +53,7 @@ fn a_damaged_journal_fails_check_warns_readers_and_is_kept_aside_by_the_next_wri
     let env = TestEnv::empty();
     ok(&env, &["init", "--journal"]);
     for id in ["a", "b", "c"] {
-        let run = env.run(&[
-            "record",
-            "event",
-            "--agent",
-            "coding",
-            "--status",
-            "success",
-            "--event-id",
-            id,
-        ]);
-        assert_eq!(run.code, 0, "{}", run.snapshot());
+        record(&env, "coding", id);
     }
     let text = std::fs::read_to_string(journal(&env)).unwrap();
     std::fs::write(journal(&env), text.replacen("\"b\"", "\"B\"", 1)).unwrap();
@@ -88,17 +76,7 @@ fn a_damaged_journal_fails_check_warns_readers_and_is_kept_aside_by_the_next_wri
         status.snapshot()
     );
 
-    let run = env.run(&[
-        "record",
-        "event",
-        "--agent",
-        "coding",
-        "--status",
-        "success",
-        "--event-id",
-        "d",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.snapshot());
+    let run = record(&env, "coding", "d");
     assert!(
         run.stderr.contains("kept as"),
         "the writer says where the damaged journal went: {}",
