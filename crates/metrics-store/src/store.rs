@@ -257,7 +257,15 @@ impl MetricsStore {
             Err(err) => return Err(err),
         };
         match self.examine(&self.backup_path)? {
-            Examined::Good { state, .. } => {
+            Examined::Good { state: backup_state, .. } => {
+                if main_problem.is_none()
+                    && let Examined::Good { state, .. } = self.examine(&self.path)?
+                {
+                    // The file was missing because the store was being created: between the
+                    // two reads its first writes made both the file and the backup.
+                    return Ok(Loaded { state, fallback: None, journal: None });
+                }
+                let state = backup_state;
                 let problem = main_problem.unwrap_or_else(|| "the file is missing".to_owned());
                 let fallback = Fallback {
                     path: self.path.clone(),
