@@ -9,6 +9,7 @@ mod bench_journal;
 mod ci;
 mod cmd;
 mod crash;
+mod e2e;
 mod fuzz;
 mod stress;
 #[cfg(test)]
@@ -44,6 +45,8 @@ enum Task {
     Loom,
     /// Run every criterion benchmark; each prints its ratios to the floor measured in the same run
     Bench,
+    /// The server against a real Prometheus and a real headless Chromium (installs them with apt-get)
+    E2e(e2e::Options),
     /// Journal mode against whole-file mode, the fsync floor and SQLite, in one run (markdown)
     BenchJournal(bench_journal::Options),
 }
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Task::Loom => ci::loom(),
         Task::Bench => cmd::exec(&mut cmd::cargo(&["bench", "--workspace"])),
         Task::BenchJournal(options) => bench_journal::run(&options),
+        Task::E2e(options) => e2e::run(&options),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

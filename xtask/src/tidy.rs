@@ -106,7 +106,9 @@ fn check_layering(package: &str, forbidden: &[&str]) {
 fn crates_depend_only_downwards() {
     check_layering("metrics-types", &["atomic-fs", "metrics-store", "rustix", "libc", "tempfile"]);
     check_layering("atomic-fs", &["metrics-types", "metrics-store", "serde", "serde_json"]);
-    check_layering("metrics-store", &["metrics-cli"]);
+    check_layering("metrics-store", &["metrics-cli", "metrics-server", "tokio", "axum"]);
+    check_layering("metrics-types", &["metrics-server", "tokio", "axum"]);
+    check_layering("metrics-server", &["metrics-cli", "clap"]);
 }
 
 #[test]

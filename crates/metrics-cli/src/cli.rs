@@ -49,10 +49,6 @@ pub(crate) struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "parsed once per run; boxing would only obscure the clap derive"
-)]
 pub(crate) enum Command {
     /// Create an empty store (refuses to replace an existing one)
     Init {
@@ -116,6 +112,16 @@ pub(crate) enum Command {
         /// Only events with this status
         #[arg(long, value_enum)]
         status: Option<StatusArg>,
+        /// Only this ticket's events
+        #[arg(long)]
+        ticket: Option<String>,
+        /// Only events that ended at or after this time: RFC 3339, or an age such as `1h`,
+        /// `30m`, `2d`
+        #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+        since: Option<metrics_types::Timestamp>,
+        /// Only events that ended before this time (RFC 3339 or an age, as --since)
+        #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+        until: Option<metrics_types::Timestamp>,
         /// At most this many
         #[arg(long, default_value_t = 20)]
         limit: usize,
@@ -155,6 +161,29 @@ pub(crate) enum Command {
         /// Output format
         #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
         format: ExportFormat,
+        /// Write to this file atomically (a temporary file renamed over it, flushed), as
+        /// node_exporter's textfile collector needs, instead of standard output
+        #[arg(long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Serve the live dashboard page, Prometheus /metrics, the JSON API and ingest over the
+    /// store, until SIGTERM or Ctrl-C
+    ///
+    /// Other writers (the CLI, library handles, the Python dashboard) keep writing the same
+    /// store; the server sees their writes. Routes: / (the page), /metrics, /healthz,
+    /// /api/v1/status|agents|agents/NAME|events|sessions (GET), /api/v1/events and
+    /// /api/v1/sessions (POST), /api/v1/stream (server-sent events).
+    Serve {
+        /// Address to listen on (port 0 picks a free port; the address is printed)
+        #[arg(long, value_name = "ADDR", default_value = metrics_server::DEFAULT_LISTEN)]
+        listen: std::net::SocketAddr,
+        /// File whose first line is the bearer token POST requests must carry; required on
+        /// any address but loopback
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<std::path::PathBuf>,
+        /// Largest request body accepted, in bytes (larger: 413)
+        #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+        max_body: usize,
     },
     /// Several processes record a realistic stream into a new store, then show the status
     ///
@@ -364,8 +393,10 @@ pub(crate) enum ExportFormat {
     Json,
     /// One row per stored event
     Csv,
-    /// OpenMetrics text exposition for Prometheus
+    /// OpenMetrics 1.0 text, with `# UNIT` and `# EOF`
     Openmetrics,
+    /// Prometheus text 0.0.4 (the classic format)
+    Prometheus,
 }
 
 impl StatusArg {
@@ -378,6 +409,39 @@ impl StatusArg {
             StatusArg::Blocked => EventStatus::Blocked,
         }
     }
+}
+
+impl From<SessionTypeArg> for metrics_types::SessionType {
+    fn from(arg: SessionTypeArg) -> Self {
+        match arg {
+            SessionTypeArg::Initializer => metrics_types::SessionType::Initializer,
+            SessionTypeArg::Continuation => metrics_types::SessionType::Continuation,
+        }
+    }
+}
+
+impl From<SessionStatusArg> for metrics_types::SessionStatus {
+    fn from(arg: SessionStatusArg) -> Self {
+        match arg {
+            SessionStatusArg::Continue => metrics_types::SessionStatus::Continue,
+            SessionStatusArg::Error => metrics_types::SessionStatus::Error,
+            SessionStatusArg::Complete => metrics_types::SessionStatus::Complete,
+        }
+    }
+}
+
+/// `--since`/`--until`: an RFC 3339 time, or an age before now (`90s`, `30m`, `1h`, `2d`,
+/// `1w`, or anything jiff reads as a span such as `1h 30m`).
+pub(crate) fn parse_when(text: &str) -> Result<metrics_types::Timestamp, String> {
+    if let Ok(at) = text.parse::<metrics_types::Timestamp>() {
+        return Ok(at);
+    }
+    let refuse = || format!("{text:?} is neither an RFC 3339 time nor an age such as 1h or 2d");
+    let span: jiff::Span = text.trim().parse().map_err(|_| refuse())?;
+    let now = crate::clock::now();
+    let zoned = now.instant().to_zoned(jiff::tz::TimeZone::UTC);
+    let then = zoned.checked_sub(span.abs()).map_err(|_| refuse())?;
+    Ok(metrics_types::Timestamp::from_instant(then.timestamp()))
 }
 
 /// `--lock-timeout`: plain seconds (`0.5`) or a duration jiff understands (`500ms`, `2s`,

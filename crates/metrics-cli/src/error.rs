@@ -40,25 +40,14 @@ pub(crate) enum CliError {
     Stdout(#[source] std::io::Error),
     #[error("demo: {message}")]
     Demo { message: String },
+    #[error(transparent)]
+    Server(#[from] metrics_server::ServerError),
 }
 
 impl CliError {
     pub(crate) fn exit_class(&self) -> ExitClass {
         match self {
-            CliError::Store(err) => match err {
-                StoreError::LockTimeout { .. } => ExitClass::LockTimeout,
-                StoreError::Io { .. } | StoreError::Poisoned { .. } => ExitClass::Io,
-                StoreError::NewerFormat { .. }
-                | StoreError::Invalid { .. }
-                | StoreError::Rejected { .. }
-                | StoreError::Unreadable { .. }
-                | StoreError::TooLarge { .. }
-                | StoreError::NoUsableBackup { .. } => ExitClass::InvalidData,
-                StoreError::AlreadyExists { .. }
-                | StoreError::Config { .. }
-                | StoreError::RestoreWouldDiscard { .. } => ExitClass::Usage,
-                StoreError::EmptyWrite { .. } => ExitClass::Internal,
-            },
+            CliError::Store(err) => store_class(err),
             CliError::NoStore { .. } => ExitClass::NoStore,
             CliError::UnknownAgent { .. } | CliError::Usage { .. } => ExitClass::Usage,
             CliError::InvalidInput { .. }
@@ -66,7 +55,31 @@ impl CliError {
             | CliError::CheckFailed { .. } => ExitClass::InvalidData,
             CliError::Stdin(_) | CliError::Stdout(_) => ExitClass::Io,
             CliError::Demo { .. } => ExitClass::Internal,
+            CliError::Server(err) => match err {
+                metrics_server::ServerError::Store(err) => store_class(err),
+                metrics_server::ServerError::TokenRequired { .. }
+                | metrics_server::ServerError::WeakToken { .. }
+                | metrics_server::ServerError::TokenFile { .. } => ExitClass::Usage,
+                _ => ExitClass::Io,
+            },
         }
+    }
+}
+
+fn store_class(err: &StoreError) -> ExitClass {
+    match err {
+        StoreError::LockTimeout { .. } => ExitClass::LockTimeout,
+        StoreError::Io { .. } | StoreError::Poisoned { .. } => ExitClass::Io,
+        StoreError::NewerFormat { .. }
+        | StoreError::Invalid { .. }
+        | StoreError::Rejected { .. }
+        | StoreError::Unreadable { .. }
+        | StoreError::TooLarge { .. }
+        | StoreError::NoUsableBackup { .. } => ExitClass::InvalidData,
+        StoreError::AlreadyExists { .. }
+        | StoreError::Config { .. }
+        | StoreError::RestoreWouldDiscard { .. } => ExitClass::Usage,
+        StoreError::EmptyWrite { .. } => ExitClass::Internal,
     }
 }
 

@@ -150,9 +150,7 @@ impl MetricsStore {
                 agents: state.agents().len(),
             },
             Err(ValidationError::Invalid { violations }) => Verdict::Invalid { violations },
-            Err(err @ (ValidationError::Malformed { .. } | ValidationError::Structure { .. })) => {
-                Verdict::Malformed { message: err.to_string() }
-            }
+            Err(err) => Verdict::Malformed { message: err.to_string() },
         }
     }
 }

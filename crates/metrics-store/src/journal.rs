@@ -237,6 +237,7 @@ impl MetricsStore {
             let id = event.event_id();
             if index.event_ids.contains(id) || !in_batch.insert(id) {
                 outcome.duplicates += 1;
+                outcome.duplicate_ids.push(id.to_owned());
             } else {
                 new.push(event.clone());
             }

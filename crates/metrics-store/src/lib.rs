@@ -55,6 +55,7 @@ mod recover;
 mod stats;
 mod store;
 mod sync;
+mod watch;
 
 pub use crate::check::{CheckReport, FileCheck, Verdict};
 pub use crate::config::{
@@ -67,3 +68,4 @@ pub use crate::journal::{
 pub use crate::recover::{Recovery, RecoveryAction, RestoreFrom};
 pub use crate::stats::StoreStats;
 pub use crate::store::{Fallback, Loaded, MetricsStore, TimedStore};
+pub use crate::watch::{ChangeMarker, write_file_atomically};

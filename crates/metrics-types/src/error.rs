@@ -23,6 +23,16 @@ pub enum ValidationError {
         /// What is wrong, in plain words.
         message: String,
     },
+    /// Input from a writer (an event or session sent as JSON) that cannot be read or
+    /// breaks a rule before it becomes a value: unknown fields, an unknown status, a time
+    /// that does not parse.
+    #[error("{place}: {message}")]
+    Input {
+        /// Which input or field, e.g. `line 3` or `status`.
+        place: String,
+        /// What is wrong, in plain words.
+        message: String,
+    },
     /// The document parsed but states things that cannot be true; every violation is listed.
     #[error("{} violation{}: {}", .violations.len(), if .violations.len() == 1 { "" } else { "s" }, ViolationList(.violations))]
     Invalid {
@@ -50,7 +60,9 @@ impl ValidationError {
     /// The violations, empty for a malformed document.
     pub fn violations(&self) -> &[Violation] {
         match self {
-            ValidationError::Malformed { .. } | ValidationError::Structure { .. } => &[],
+            ValidationError::Malformed { .. }
+            | ValidationError::Structure { .. }
+            | ValidationError::Input { .. } => &[],
             ValidationError::Invalid { violations } => violations,
         }
     }

@@ -44,6 +44,7 @@ mod wire;
 
 mod error;
 mod event;
+mod input;
 mod journal;
 mod level;
 mod limits;
@@ -54,9 +55,11 @@ mod state;
 mod status;
 mod timestamp;
 mod validate;
+pub mod view;
 
 pub use crate::error::{ValidationError, Violation};
 pub use crate::event::{AgentEvent, NewAgentEvent};
+pub use crate::input::{EventInput, SessionInput, event_times};
 pub use crate::journal::{Folded, JournalEntry, RefusedEntry, STORAGE_KEY, Storage, StorageMode};
 pub use crate::level::Level;
 pub use crate::limits::{

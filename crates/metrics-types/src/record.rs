@@ -27,7 +27,8 @@ pub enum RecordOutcome {
 }
 
 /// What recording a batch of events did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct BatchOutcome {
     /// Events added.
     pub recorded: usize,
@@ -35,6 +36,9 @@ pub struct BatchOutcome {
     pub duplicates: usize,
     /// Older events evicted to stay within the limit.
     pub evicted: usize,
+    /// The ids counted in `duplicates`, in batch order, so a caller that merged several
+    /// requests into one batch can answer each of them.
+    pub duplicate_ids: Vec<String>,
 }
 
 /// Achievements and the rule that earns each; earned badges are never removed.
@@ -117,6 +121,7 @@ impl DashboardState {
                 .is_some_and(|profile| profile.recent_events.contains(&event.event_id));
             if in_profile || !known.insert(event.event_id.clone()) {
                 outcome.duplicates += 1;
+                outcome.duplicate_ids.push(event.event_id);
                 continue;
             }
             self.append_event(event)?;

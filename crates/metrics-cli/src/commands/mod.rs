@@ -7,6 +7,7 @@ mod demo;
 mod export;
 mod init;
 mod record;
+mod serve;
 mod show;
 
 use std::path::PathBuf;
@@ -133,13 +134,13 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
         Command::Status { output, limit } => show::status(context, output.json, *limit),
         Command::Agents { output } => show::agents(context, output.json),
         Command::Agent { name, output } => show::agent(context, name, output.json),
-        Command::Events { agent, session, status, limit, output } => {
-            let filter = show::EventFilter {
-                agent: agent.as_deref(),
-                session: session.as_deref(),
-                status: status.map(|status| status.to_status()),
-                limit: *limit,
-            };
+        Command::Events { agent, session, status, ticket, since, until, limit, output } => {
+            let mut filter = metrics_types::view::EventQuery::default();
+            filter.agent.clone_from(agent);
+            filter.session.clone_from(session);
+            filter.status = status.map(|status| status.to_status());
+            filter.ticket.clone_from(ticket);
+            (filter.since, filter.until, filter.limit) = (*since, *until, Some(*limit));
             show::events(context, &filter, output.json)
         }
         Command::Sessions { limit, output } => show::sessions(context, *limit, output.json),
@@ -147,7 +148,10 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
         Command::Recover { force, from, output } => {
             check::recover(context, *force, from.as_deref(), output.json)
         }
-        Command::Export { format } => export::run(context, *format),
+        Command::Export { format, output } => export::run(context, *format, output.as_deref()),
+        Command::Serve { listen, token_file, max_body } => {
+            serve::run(context, *listen, token_file.as_deref(), *max_body)
+        }
         Command::Demo { agents, events } => demo::run(context, *agents, *events),
         Command::BenchCommits { count, prefix, checkpoint_entries } => {
             bench::commits(context, *count, prefix, *checkpoint_entries)
@@ -161,7 +165,7 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
 }
 
 /// Pretty JSON with a trailing newline.
-pub(crate) fn json(value: &serde_json::Value) -> String {
+pub(crate) fn json(value: &impl serde::Serialize) -> String {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
     text.push('\n');
     text

@@ -4,12 +4,11 @@
 use std::io::{BufRead, Read};
 
 use metrics_types::{
-    AgentEvent, DashboardState, EventStatus, NewAgentEvent, NewSessionSummary, RecordOutcome,
-    SessionStatus, SessionSummary, SessionType, Timestamp,
+    AgentEvent, DashboardState, EventInput, NewAgentEvent, RecordOutcome, SessionInput,
+    SessionSummary, Timestamp, event_times,
 };
-use serde::Deserialize;
 
-use crate::cli::{EventArgs, SessionArgs, SessionStatusArg, SessionTypeArg};
+use crate::cli::{EventArgs, SessionArgs};
 use crate::commands::Context;
 use crate::error::CliError;
 
@@ -37,7 +36,9 @@ fn event_from_args(args: &EventArgs) -> Result<AgentEvent, CliError> {
     };
     let started_at = args.started_at.as_deref().map(parse_time).transpose()?;
     let ended_at = args.ended_at.as_deref().map(parse_time).transpose()?;
-    let (started_at, ended_at, duration) = event_times(started_at, ended_at, args.duration)?;
+    let (started_at, ended_at, duration) =
+        event_times(started_at, ended_at, args.duration, crate::clock::now())
+            .map_err(|err| CliError::Usage { message: err.to_string() })?;
     let event_id = args.event_id.clone().unwrap_or_else(new_event_id);
     let input = NewAgentEvent {
         session_id: args.session.clone().unwrap_or_default(),
@@ -57,38 +58,6 @@ fn event_from_args(args: &EventArgs) -> Result<AgentEvent, CliError> {
     AgentEvent::new(input).map_err(|err| CliError::Usage {
         message: format!("invalid value: {err}; nothing was recorded"),
     })
-}
-
-/// One event as a harness writes it on standard input: the file format's field names, with
-/// everything but the agent and the status optional.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EventInput {
-    event_id: Option<String>,
-    #[serde(alias = "agent")]
-    agent_name: String,
-    status: String,
-    #[serde(default, alias = "session")]
-    session_id: String,
-    #[serde(default, alias = "ticket")]
-    ticket_key: String,
-    started_at: Option<String>,
-    ended_at: Option<String>,
-    #[serde(default)]
-    input_tokens: u64,
-    #[serde(default)]
-    output_tokens: u64,
-    total_tokens: Option<u64>,
-    #[serde(default, alias = "cost")]
-    estimated_cost_usd: f64,
-    #[serde(alias = "duration")]
-    duration_seconds: Option<f64>,
-    #[serde(default)]
-    artifacts: Vec<String>,
-    #[serde(default)]
-    error_message: String,
-    #[serde(default, alias = "model")]
-    model_used: String,
 }
 
 fn events_from_stdin(context: &mut Context, source: &str) -> Result<String, CliError> {
@@ -168,98 +137,30 @@ fn acknowledge(text: &str) -> Result<(), CliError> {
 
 /// One stream line: an event object, or an array of them.
 fn parse_stream_line(line: &str) -> Result<Vec<AgentEvent>, String> {
-    let inputs: Vec<EventInput> = if line.trim_start().starts_with('[') {
-        serde_json::from_str(line).map_err(|err| err.to_string())?
-    } else {
-        vec![serde_json::from_str(line).map_err(|err| err.to_string())?]
-    };
-    inputs.into_iter().map(event_from_input).collect()
+    EventInput::parse_line(line)?
+        .into_iter()
+        .map(|input| event_from_input(input).map_err(|err| err.to_string()))
+        .collect()
 }
 
-/// Parses one JSON object, or one per line; every event must be valid or nothing is recorded.
+/// Parses one JSON object, an array, or JSON lines; every event must be valid or nothing is
+/// recorded.
 fn parse_event_inputs(text: &str) -> Result<Vec<AgentEvent>, CliError> {
     let invalid = |message: String| CliError::InvalidInput { message };
-    let inputs: Vec<(String, EventInput)> = match serde_json::from_str::<EventInput>(text) {
-        Ok(input) => vec![("the event".to_owned(), input)],
-        Err(_) => text
-            .lines()
-            .enumerate()
-            .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(idx, line)| {
-                let input = serde_json::from_str::<EventInput>(line)
-                    .map_err(|err| invalid(format!("line {}: {err}", idx + 1)))?;
-                Ok((format!("line {}", idx + 1), input))
-            })
-            .collect::<Result<_, CliError>>()?,
-    };
-    if inputs.is_empty() {
-        return Err(invalid("standard input holds no event".to_owned()));
-    }
+    let inputs = EventInput::parse_located(text).map_err(|err| invalid(err.to_string()))?;
+    let many = inputs.len() > 1;
     inputs
         .into_iter()
         .map(|(place, input)| {
-            event_from_input(input).map_err(|message| invalid(format!("{place}: {message}")))
+            event_from_input(input).map_err(|err| {
+                invalid(if many { format!("{place}: {err}") } else { err.to_string() })
+            })
         })
         .collect()
 }
 
-fn event_from_input(input: EventInput) -> Result<AgentEvent, String> {
-    let status = EventStatus::parse_known(&input.status).ok_or_else(|| {
-        format!("unknown status {:?} (expected success, error, timeout or blocked)", input.status)
-    })?;
-    let time = |text: Option<String>| {
-        text.as_deref().map(parse_time).transpose().map_err(|err| err.to_string())
-    };
-    let (started_at, ended_at, duration) =
-        event_times(time(input.started_at)?, time(input.ended_at)?, input.duration_seconds)
-            .map_err(|err| err.to_string())?;
-    if let Some(total) = input.total_tokens
-        && Some(total) != input.input_tokens.checked_add(input.output_tokens)
-    {
-        return Err(format!(
-            "total_tokens is {total} but input_tokens + output_tokens is {} + {}",
-            input.input_tokens, input.output_tokens
-        ));
-    }
-    let event_id = input.event_id.unwrap_or_else(new_event_id);
-    AgentEvent::new(NewAgentEvent {
-        session_id: input.session_id,
-        ticket_key: input.ticket_key,
-        ended_at: Some(ended_at),
-        input_tokens: input.input_tokens,
-        output_tokens: input.output_tokens,
-        estimated_cost_usd: input.estimated_cost_usd,
-        duration_seconds: duration,
-        artifacts: input.artifacts,
-        error_message: input.error_message,
-        model_used: input.model_used,
-        ..NewAgentEvent::new(&event_id, &input.agent_name, status, started_at)
-    })
-    .map_err(|err| err.to_string())
-}
-
-/// Start, end and duration from whichever of them were given: the end defaults to the start
-/// plus the duration, else now; the start to the end minus the duration; the duration to the
-/// time between them, else 0.
-fn event_times(
-    started_at: Option<Timestamp>,
-    ended_at: Option<Timestamp>,
-    duration: Option<f64>,
-) -> Result<(Timestamp, Timestamp, f64), CliError> {
-    let out_of_range = || CliError::Usage { message: "the times are out of range".to_owned() };
-    let (started_at, ended_at) = match (started_at, ended_at) {
-        (Some(start), Some(end)) => (start, end),
-        (Some(start), None) => {
-            (start, start.plus_seconds(duration.unwrap_or(0.0)).ok_or_else(out_of_range)?)
-        }
-        (None, end) => {
-            let end = end.unwrap_or_else(crate::clock::now);
-            (end.plus_seconds(-duration.unwrap_or(0.0)).ok_or_else(out_of_range)?, end)
-        }
-    };
-    let between =
-        (ended_at.instant().as_microsecond() - started_at.instant().as_microsecond()) as f64 / 1e6;
-    Ok((started_at, ended_at, duration.unwrap_or(between.max(0.0))))
+fn event_from_input(input: EventInput) -> Result<AgentEvent, metrics_types::ValidationError> {
+    input.into_event(crate::clock::now(), new_event_id)
 }
 
 fn parse_time(text: &str) -> Result<Timestamp, CliError> {
@@ -303,57 +204,13 @@ fn session_from_args(
     started_at: Option<Timestamp>,
     ended_at: Option<Timestamp>,
 ) -> Result<SessionSummary, metrics_types::ValidationError> {
-    let events: Vec<&AgentEvent> =
-        state.events().iter().filter(|e| e.session_id() == args.session).collect();
-    let mut agents = args.agents.clone();
-    let mut tickets = args.tickets.clone();
-    for event in &events {
-        if args.agents.is_empty() && !agents.iter().any(|agent| agent == event.agent_name()) {
-            agents.push(event.agent_name().to_owned());
-        }
-        if args.tickets.is_empty()
-            && !event.ticket_key().is_empty()
-            && !tickets.iter().any(|t| t == event.ticket_key())
-        {
-            tickets.push(event.ticket_key().to_owned());
-        }
-    }
-    let now = crate::clock::now();
-    let first = events.iter().map(|e| e.started_at()).min_by_key(Timestamp::instant);
-    let last = events.iter().map(|e| e.ended_at()).max_by_key(Timestamp::instant);
-    let started_at = started_at.unwrap_or_else(|| first.unwrap_or(now));
-    let ended_at = ended_at.unwrap_or_else(|| last.unwrap_or(now).max_by_instant(started_at));
-    let input = NewSessionSummary {
-        session_id: args.session.clone(),
-        session_number: args.number.unwrap_or(state.total_sessions() + 1),
-        session_type: match args.session_type {
-            SessionTypeArg::Initializer => SessionType::Initializer,
-            SessionTypeArg::Continuation => SessionType::Continuation,
-        },
-        started_at,
-        ended_at,
-        status: match args.status {
-            SessionStatusArg::Continue => SessionStatus::Continue,
-            SessionStatusArg::Error => SessionStatus::Error,
-            SessionStatusArg::Complete => SessionStatus::Complete,
-        },
-        agents_invoked: agents,
-        total_tokens: args.tokens.unwrap_or_else(|| events.iter().map(|e| e.total_tokens()).sum()),
-        total_cost_usd: args
-            .cost
-            .unwrap_or_else(|| events.iter().map(|e| e.estimated_cost_usd()).sum()),
-        tickets_worked: tickets,
-    };
-    SessionSummary::new(input)
-}
-
-/// The later of two timestamps by instant.
-trait LaterOf {
-    fn max_by_instant(self, other: Timestamp) -> Timestamp;
-}
-
-impl LaterOf for Timestamp {
-    fn max_by_instant(self, other: Timestamp) -> Timestamp {
-        if self.instant() >= other.instant() { self } else { other }
-    }
+    let mut input = SessionInput::new(&args.session, args.session_type.into(), args.status.into());
+    input.session_number = args.number;
+    input.started_at = started_at.map(|at| at.to_string());
+    input.ended_at = ended_at.map(|at| at.to_string());
+    input.agents_invoked = args.agents.clone();
+    input.tickets_worked = args.tickets.clone();
+    input.total_tokens = args.tokens;
+    input.total_cost_usd = args.cost;
+    input.into_session(state, crate::clock::now())
 }

@@ -3,23 +3,15 @@
 
 use std::fmt::Write;
 
-use metrics_types::{
-    AgentEvent, AgentProfile, DashboardState, EventStatus, Level, SessionSummary, Timestamp,
+use metrics_types::view::{
+    AgentView, AgentsView, EventQuery, EventsView, SessionsView, StatusView, level_of, newest_first,
 };
-use serde_json::{Value, json};
+use metrics_types::{AgentEvent, DashboardState, Level, Timestamp};
 
 use crate::clock::{ago, duration};
 use crate::commands::{Context, json};
 use crate::error::CliError;
 use crate::style::{Painter, count, fit, safe, usd};
-
-/// Which events `events` shows.
-pub(crate) struct EventFilter<'a> {
-    pub(crate) agent: Option<&'a str>,
-    pub(crate) session: Option<&'a str>,
-    pub(crate) status: Option<EventStatus>,
-    pub(crate) limit: usize,
-}
 
 pub(crate) fn status(
     context: &mut Context,
@@ -31,13 +23,7 @@ pub(crate) fn status(
     let now = crate::clock::now();
     let latest: Vec<&AgentEvent> = newest_first(state.events()).into_iter().take(limit).collect();
     if as_json {
-        return Ok(json(&json!({
-            "store": context.store_path.display().to_string(),
-            "project_name": state.project_name(),
-            "totals": totals_json(state),
-            "agents": state.agents().values().map(agent_json).collect::<Vec<_>>(),
-            "latest_events": latest.iter().map(|event| to_value(*event)).collect::<Vec<_>>(),
-        })));
+        return Ok(json(&StatusView::of(state, limit)));
     }
     let paint = context.painter;
     let mut out = String::new();
@@ -67,8 +53,7 @@ pub(crate) fn status(
 pub(crate) fn agents(context: &mut Context, as_json: bool) -> Result<String, CliError> {
     let (_store, loaded) = context.load_existing()?;
     if as_json {
-        let agents: Vec<Value> = loaded.state.agents().values().map(agent_json).collect();
-        return Ok(json(&json!({ "agents": agents })));
+        return Ok(json(&AgentsView::of(&loaded.state)));
     }
     let mut out = String::new();
     agent_table(&mut out, &loaded.state, crate::clock::now(), context.painter);
@@ -91,14 +76,8 @@ pub(crate) fn agent(context: &mut Context, name: &str, as_json: bool) -> Result<
         .filter(|e| e.agent_name() == name)
         .take(10)
         .collect();
-    if as_json {
-        let mut detail = agent_json(profile);
-        detail["achievements"] = json!(profile.achievements());
-        detail["strengths"] = json!(profile.strengths());
-        detail["weaknesses"] = json!(profile.weaknesses());
-        detail["recent_event_ids"] = json!(profile.recent_events());
-        let events: Vec<Value> = recent.iter().map(|event| to_value(*event)).collect();
-        return Ok(json(&json!({ "agent": detail, "recent_events": events })));
+    if as_json && let Some(view) = AgentView::of(state, name, 10) {
+        return Ok(json(&view));
     }
     let paint = context.painter;
     let level = level_of(profile);
@@ -172,21 +151,15 @@ pub(crate) fn agent(context: &mut Context, name: &str, as_json: bool) -> Result<
 
 pub(crate) fn events(
     context: &mut Context,
-    filter: &EventFilter<'_>,
+    filter: &EventQuery,
     as_json: bool,
 ) -> Result<String, CliError> {
     let (_store, loaded) = context.load_existing()?;
-    let selected: Vec<&AgentEvent> = newest_first(loaded.state.events())
-        .into_iter()
-        .filter(|e| filter.agent.is_none_or(|agent| e.agent_name() == agent))
-        .filter(|e| filter.session.is_none_or(|session| e.session_id() == session))
-        .filter(|e| filter.status.as_ref().is_none_or(|status| e.status() == status))
-        .take(filter.limit)
-        .collect();
+    let view = EventsView::of(&loaded.state, filter);
     if as_json {
-        let events: Vec<Value> = selected.iter().map(|event| to_value(*event)).collect();
-        return Ok(json(&json!({ "events": events })));
+        return Ok(json(&view));
     }
+    let selected = view.events;
     let mut out = String::new();
     event_table(&mut out, &selected, context.painter);
     Ok(out)
@@ -198,11 +171,11 @@ pub(crate) fn sessions(
     as_json: bool,
 ) -> Result<String, CliError> {
     let (_store, loaded) = context.load_existing()?;
-    let selected: Vec<&SessionSummary> = loaded.state.sessions().iter().rev().take(limit).collect();
+    let view = SessionsView::of(&loaded.state, None, Some(limit));
     if as_json {
-        let sessions: Vec<Value> = selected.iter().map(|session| to_value(*session)).collect();
-        return Ok(json(&json!({ "sessions": sessions })));
+        return Ok(json(&view));
     }
+    let selected = view.sessions;
     let paint = context.painter;
     let mut out = String::new();
     if selected.is_empty() {
@@ -297,58 +270,10 @@ fn event_table(out: &mut String, events: &[&AgentEvent], paint: Painter) {
     }
 }
 
-/// Events by end time, newest first (ties: the later recorded first).
-fn newest_first(events: &[AgentEvent]) -> Vec<&AgentEvent> {
-    let mut sorted: Vec<&AgentEvent> = events.iter().rev().collect();
-    sorted.sort_by_key(|event| std::cmp::Reverse(event.ended_at().instant()));
-    sorted
-}
-
-fn level_of(profile: &AgentProfile) -> Level {
-    Level::from_number(profile.level()).unwrap_or_else(|| Level::for_xp(profile.xp()))
-}
-
 fn next_title(level: Level) -> &'static str {
     Level::from_number(u64::from(level.number()) + 1).map_or("", Level::title)
 }
 
 fn list_or_none(items: &[String]) -> String {
     if items.is_empty() { "none".to_owned() } else { safe(&items.join(", ")).into_owned() }
-}
-
-fn totals_json(state: &DashboardState) -> Value {
-    json!({
-        "sessions": state.total_sessions(),
-        "tokens": state.total_tokens(),
-        "cost_usd": state.total_cost_usd(),
-        "duration_seconds": state.total_duration_seconds(),
-        "events_stored": state.events().len(),
-        "sessions_stored": state.sessions().len(),
-    })
-}
-
-/// The stable summary of one agent in `--json` output.
-pub(crate) fn agent_json(profile: &AgentProfile) -> Value {
-    let level = level_of(profile);
-    json!({
-        "name": profile.agent_name(),
-        "level": level.number(),
-        "title": level.title(),
-        "xp": profile.xp(),
-        "invocations": profile.total_invocations(),
-        "successful": profile.successful_invocations(),
-        "failed": profile.failed_invocations(),
-        "success_rate": profile.success_rate(),
-        "current_streak": profile.current_streak(),
-        "best_streak": profile.best_streak(),
-        "total_tokens": profile.total_tokens(),
-        "total_cost_usd": profile.total_cost_usd(),
-        "avg_duration_seconds": profile.avg_duration_seconds(),
-        "last_active": profile.last_active().map(|at| at.to_string()),
-    })
-}
-
-/// A schema value as JSON, in the file format's shape.
-pub(crate) fn to_value(value: &impl serde::Serialize) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
 }

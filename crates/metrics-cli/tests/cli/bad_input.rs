@@ -50,17 +50,17 @@ fn malformed_json_on_stdin_records_nothing() {
     let input = "{\"agent_name\": \"a\", \"status\": \"success\"}\n{\"agent_name\": \"b\", \"status\": \"succes\"}\n";
     assert_snapshot!(env.run_with_stdin(&["record", "event", "--json", "-"], input).snapshot(), @r#"
     --- stderr ---
-    agent-metrics: error: invalid input: line 2: unknown status "succes" (expected success, error, timeout or blocked); nothing was recorded
+    agent-metrics: error: invalid input: line 2: status: unknown status "succes" (expected success, error, timeout or blocked); nothing was recorded
     --- exit 3 ---
     "#);
     assert_snapshot!(env.run_with_stdin(&["record", "event", "--json", "-"], "{not json").snapshot(), @"
     --- stderr ---
-    agent-metrics: error: invalid input: line 1: key must be a string at line 1 column 2; nothing was recorded
+    agent-metrics: error: invalid input: the event: key must be a string at line 1 column 2; nothing was recorded
     --- exit 3 ---
     ");
     assert_snapshot!(env.run_with_stdin(&["record", "event", "--json", "-"], r#"{"agent": "a", "status": "success", "input_tokens": -1}"#).snapshot(), @"
     --- stderr ---
-    agent-metrics: error: invalid input: line 1: invalid value: integer `-1`, expected u64 at line 1 column 54; nothing was recorded
+    agent-metrics: error: invalid input: the event: invalid value: integer `-1`, expected u64 at line 1 column 54; nothing was recorded
     --- exit 3 ---
     ");
     assert_eq!(std::fs::read(env.store()).unwrap(), before, "nothing was recorded");

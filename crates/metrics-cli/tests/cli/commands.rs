@@ -29,62 +29,68 @@ fn status() {
     ");
     assert_snapshot!(env.run(&["status", "--json", "--limit", "1"]).snapshot(), @r#"
     {
-      "store": "./.agent_metrics.json",
+      "schema_version": 1,
+      "view": "status",
       "project_name": "agent-status-dashboard",
       "totals": {
-        "sessions": 2,
-        "tokens": 12900,
-        "cost_usd": 0.1161,
-        "duration_seconds": 151.5,
+        "total_sessions": 2,
+        "total_tokens": 12900,
+        "total_cost_usd": 0.1161,
+        "total_duration_seconds": 151.5,
+        "total_invocations": 5,
         "events_stored": 5,
-        "sessions_stored": 2
+        "sessions_stored": 2,
+        "updated_at": "2026-02-14T17:45:12.482113+00:00"
       },
       "agents": [
         {
-          "name": "coding",
+          "agent_name": "coding",
           "level": 1,
-          "title": "Intern",
+          "level_title": "Intern",
           "xp": 23,
-          "invocations": 3,
-          "successful": 2,
-          "failed": 1,
+          "total_invocations": 3,
+          "successful_invocations": 2,
+          "failed_invocations": 1,
           "success_rate": 0.6666666666666666,
           "current_streak": 0,
           "best_streak": 2,
           "total_tokens": 9800,
           "total_cost_usd": 0.0882,
+          "total_duration_seconds": 118.0,
           "avg_duration_seconds": 39.333333333333336,
           "last_active": "2026-02-14T17:44:30.100000+00:00"
         },
         {
-          "name": "github",
+          "agent_name": "github",
           "level": 1,
-          "title": "Intern",
+          "level_title": "Intern",
           "xp": 11,
-          "invocations": 1,
-          "successful": 1,
-          "failed": 0,
+          "total_invocations": 1,
+          "successful_invocations": 1,
+          "failed_invocations": 0,
           "success_rate": 1.0,
           "current_streak": 1,
           "best_streak": 1,
           "total_tokens": 2000,
           "total_cost_usd": 0.018,
+          "total_duration_seconds": 15.0,
           "avg_duration_seconds": 15.0,
           "last_active": "2026-02-14T17:20:03+00:00"
         },
         {
-          "name": "linear",
+          "agent_name": "linear",
           "level": 1,
-          "title": "Intern",
+          "level_title": "Intern",
           "xp": 11,
-          "invocations": 1,
-          "successful": 1,
-          "failed": 0,
+          "total_invocations": 1,
+          "successful_invocations": 1,
+          "failed_invocations": 0,
           "success_rate": 1.0,
           "current_streak": 1,
           "best_streak": 1,
           "total_tokens": 1100,
           "total_cost_usd": 0.0099,
+          "total_duration_seconds": 18.5,
           "avg_duration_seconds": 18.5,
           "last_active": "2026-02-14T17:45:12.482113+00:00"
         }
@@ -129,52 +135,57 @@ fn agents() {
     ");
     assert_snapshot!(env.run(&["agents", "--json"]).snapshot(), @r#"
     {
+      "schema_version": 1,
+      "view": "agents",
       "agents": [
         {
-          "name": "coding",
+          "agent_name": "coding",
           "level": 1,
-          "title": "Intern",
+          "level_title": "Intern",
           "xp": 23,
-          "invocations": 3,
-          "successful": 2,
-          "failed": 1,
+          "total_invocations": 3,
+          "successful_invocations": 2,
+          "failed_invocations": 1,
           "success_rate": 0.6666666666666666,
           "current_streak": 0,
           "best_streak": 2,
           "total_tokens": 9800,
           "total_cost_usd": 0.0882,
+          "total_duration_seconds": 118.0,
           "avg_duration_seconds": 39.333333333333336,
           "last_active": "2026-02-14T17:44:30.100000+00:00"
         },
         {
-          "name": "github",
+          "agent_name": "github",
           "level": 1,
-          "title": "Intern",
+          "level_title": "Intern",
           "xp": 11,
-          "invocations": 1,
-          "successful": 1,
-          "failed": 0,
+          "total_invocations": 1,
+          "successful_invocations": 1,
+          "failed_invocations": 0,
           "success_rate": 1.0,
           "current_streak": 1,
           "best_streak": 1,
           "total_tokens": 2000,
           "total_cost_usd": 0.018,
+          "total_duration_seconds": 15.0,
           "avg_duration_seconds": 15.0,
           "last_active": "2026-02-14T17:20:03+00:00"
         },
         {
-          "name": "linear",
+          "agent_name": "linear",
           "level": 1,
-          "title": "Intern",
+          "level_title": "Intern",
           "xp": 11,
-          "invocations": 1,
-          "successful": 1,
-          "failed": 0,
+          "total_invocations": 1,
+          "successful_invocations": 1,
+          "failed_invocations": 0,
           "success_rate": 1.0,
           "current_streak": 1,
           "best_streak": 1,
           "total_tokens": 1100,
           "total_cost_usd": 0.0099,
+          "total_duration_seconds": 18.5,
           "avg_duration_seconds": 18.5,
           "last_active": "2026-02-14T17:45:12.482113+00:00"
         }
@@ -211,33 +222,36 @@ fn agent() {
     ");
     assert_snapshot!(env.run(&["agent", "github", "--json"]).snapshot(), @r#"
     {
+      "schema_version": 1,
+      "view": "agent",
       "agent": {
-        "name": "github",
+        "agent_name": "github",
         "level": 1,
-        "title": "Intern",
+        "level_title": "Intern",
         "xp": 11,
-        "invocations": 1,
-        "successful": 1,
-        "failed": 0,
+        "total_invocations": 1,
+        "successful_invocations": 1,
+        "failed_invocations": 0,
         "success_rate": 1.0,
         "current_streak": 1,
         "best_streak": 1,
         "total_tokens": 2000,
         "total_cost_usd": 0.018,
+        "total_duration_seconds": 15.0,
         "avg_duration_seconds": 15.0,
-        "last_active": "2026-02-14T17:20:03+00:00",
-        "achievements": [
-          "first_blood"
-        ],
-        "strengths": [
-          "fast_execution"
-        ],
-        "weaknesses": [],
-        "recent_event_ids": [
-          "3f1c2b9e-0003"
-        ]
+        "last_active": "2026-02-14T17:20:03+00:00"
       },
+      "achievements": [
+        "first_blood"
+      ],
+      "strengths": [
+        "fast_execution"
+      ],
+      "weaknesses": [],
       "recent_events": [
+        "3f1c2b9e-0003"
+      ],
+      "latest_events": [
         {
           "event_id": "3f1c2b9e-0003",
           "agent_name": "github",
@@ -284,6 +298,8 @@ fn events() {
     ");
     assert_snapshot!(env.run(&["events", "--agent", "coding", "--status", "error", "--json"]).snapshot(), @r#"
     {
+      "schema_version": 1,
+      "view": "events",
       "events": [
         {
           "event_id": "3f1c2b9e-0004",
@@ -328,6 +344,8 @@ fn sessions() {
     ");
     assert_snapshot!(env.run(&["sessions", "--json", "--limit", "1"]).snapshot(), @r#"
     {
+      "schema_version": 1,
+      "view": "sessions",
       "sessions": [
         {
           "session_id": "sess-0002",
@@ -449,6 +467,8 @@ fn init_and_record() {
     ");
     assert_snapshot!(env.run(&["sessions", "--json"]).snapshot(), @r#"
     {
+      "schema_version": 1,
+      "view": "sessions",
       "sessions": [
         {
           "session_id": "s-1",
@@ -473,6 +493,8 @@ fn init_and_record() {
     "#);
     assert_snapshot!(env.run(&["events", "--json"]).snapshot(), @r#"
     {
+      "schema_version": 1,
+      "view": "events",
       "events": [
         {
           "event_id": "evt-1",
@@ -546,7 +568,7 @@ fn record_stream_acknowledges_each_line() {
     ok s2
     ok s3
     duplicate s1
-    invalid line 4: unknown status "exploded" (expected success, error, timeout or blocked)
+    invalid line 4: status: unknown status "exploded" (expected success, error, timeout or blocked)
     --- stderr ---
     agent-metrics: error: 1 invalid line(s) were skipped; every other line was recorded and acknowledged
     --- exit 3 ---
@@ -635,7 +657,7 @@ fn demo_runs_real_writer_processes_into_a_new_store() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| a["invocations"].as_u64().unwrap())
+        .map(|a| a["total_invocations"].as_u64().unwrap())
         .collect();
     assert_eq!(calls, [10, 10, 10]);
     assert_eq!(env.run(&["check"]).code, 0);

@@ -31,7 +31,7 @@ fn concurrent_record_processes_lose_nothing() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| a["invocations"].as_u64().unwrap())
+        .map(|a| a["total_invocations"].as_u64().unwrap())
         .sum();
     assert_eq!(total, processes * per_process);
     let events = env.run(&["events", "--json", "--limit", "1000"]).json();

@@ -46,39 +46,77 @@ fn csv_has_a_row_per_event() {
     );
 }
 
+/// The value of `metric{agent=...}` and its family's type, as a classic parser reads them.
+fn sample(scrape: &prometheus_parse::Scrape, metric: &str, agent: &str) -> (f64, &'static str) {
+    scrape
+        .samples
+        .iter()
+        .find(|sample| sample.metric == metric && sample.labels.get("agent") == Some(agent))
+        .map(|sample| match sample.value {
+            prometheus_parse::Value::Counter(v) => (v, "counter"),
+            prometheus_parse::Value::Gauge(v) => (v, "gauge"),
+            prometheus_parse::Value::Untyped(v) => (v, "untyped"),
+            _ => (f64::NAN, "other"),
+        })
+        .unwrap_or_else(|| panic!("{metric}{{agent={agent}}} missing"))
+}
+
 #[test]
-fn openmetrics_parses_with_a_prometheus_parser() {
+fn prometheus_text_keeps_counter_types_for_a_classic_parser() {
     let env = TestEnv::with_sample();
-    let run = env.run(&["export", "--format", "openmetrics"]);
-    assert_eq!(run.code, 0);
-    assert!(run.stdout.ends_with("# EOF\n"));
+    let run = env.run(&["export", "--format", "prometheus"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     let lines = run.stdout.lines().map(|line| Ok(line.to_owned()));
     let scrape = prometheus_parse::Scrape::parse(lines).unwrap();
-    let value = |metric: &str, agent: &str| {
-        scrape
-            .samples
-            .iter()
-            .find(|sample| sample.metric == metric && sample.labels.get("agent") == Some(agent))
-            .map(|sample| match sample.value {
-                prometheus_parse::Value::Counter(v)
-                | prometheus_parse::Value::Gauge(v)
-                | prometheus_parse::Value::Untyped(v) => v,
-                _ => f64::NAN,
-            })
-            .unwrap_or_else(|| panic!("{metric}{{agent={agent}}} missing"))
-    };
-    assert_eq!(value("agent_metrics_invocations_total", "coding"), 3.0);
-    assert_eq!(value("agent_metrics_failed_invocations_total", "coding"), 1.0);
-    assert_eq!(value("agent_metrics_tokens_total", "github"), 2000.0);
-    assert_eq!(value("agent_metrics_xp", "coding"), 23.0);
-    assert_eq!(value("agent_metrics_level", "linear"), 1.0);
-    assert!(scrape.docs.contains_key("agent_metrics_invocations"), "HELP lines are parsed");
-    assert_snapshot!(run.stdout.lines().take(6).collect::<Vec<_>>().join("\n"), @r#"
-    # TYPE agent_metrics_invocations counter
-    # HELP agent_metrics_invocations Invocations recorded for the agent.
-    agent_metrics_invocations_total{agent="coding"} 3
-    agent_metrics_invocations_total{agent="github"} 1
-    agent_metrics_invocations_total{agent="linear"} 1
-    # TYPE agent_metrics_failed_invocations counter
-    "#);
+    assert_eq!(sample(&scrape, "agent_metrics_invocations_total", "coding"), (3.0, "counter"));
+    assert_eq!(
+        sample(&scrape, "agent_metrics_failed_invocations_total", "coding"),
+        (1.0, "counter")
+    );
+    assert_eq!(sample(&scrape, "agent_metrics_tokens_total", "github"), (2000.0, "counter"));
+    assert_eq!(sample(&scrape, "agent_metrics_duration_seconds_total", "github").1, "counter");
+    assert_eq!(sample(&scrape, "agent_metrics_xp", "coding"), (23.0, "gauge"));
+    assert_eq!(sample(&scrape, "agent_metrics_level", "linear"), (1.0, "gauge"));
+    let project =
+        scrape.samples.iter().find(|s| s.metric == "agent_metrics_sessions_total").unwrap();
+    assert!(project.labels.get("project").is_some(), "every sample has the project label");
+    assert!(!run.stdout.contains("# EOF"), "the classic format has no EOF marker");
+}
+
+#[test]
+fn openmetrics_has_units_types_and_the_eof_marker() {
+    let env = TestEnv::with_sample();
+    let run = env.run(&["export", "--format", "openmetrics"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.ends_with("# EOF\n"));
+    for line in [
+        "# TYPE agent_metrics_invocations counter",
+        "# UNIT agent_metrics_duration_seconds seconds",
+        "# TYPE agent_metrics_duration_seconds counter",
+        "# UNIT agent_metrics_cost_usd usd",
+        "# UNIT agent_metrics_success_ratio ratio",
+        "# TYPE agent_metrics_xp gauge",
+    ] {
+        assert!(run.stdout.lines().any(|l| l == line), "{line:?} missing from\n{}", run.stdout);
+    }
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("agent_metrics_invocations_total{")
+            && l.contains(r#"agent="coding""#)
+            && l.ends_with(" 3.0")),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn export_output_replaces_the_file_whole_and_prints_nothing() {
+    let env = TestEnv::with_sample();
+    let target = env.dir().join("agent_metrics.prom");
+    let run = env.run(&["export", "--format", "prometheus", "--output", target.to_str().unwrap()]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    let written = std::fs::read_to_string(&target).unwrap();
+    assert_eq!(written, env.run(&["export", "--format", "prometheus"]).stdout);
+    let missing_dir = env.dir().join("no/such/dir/out.prom");
+    let run = env.run(&["export", "--output", missing_dir.to_str().unwrap()]);
+    assert_eq!(run.code, 5, "a directory that does not exist is an I/O error: {}", run.stderr);
 }

@@ -8,4 +8,5 @@ mod export;
 mod journal;
 mod python;
 mod reads;
+mod serve;
 mod support;

@@ -1,0 +1,310 @@
+//! The routes: the page, `/metrics`, `/healthz`, the JSON views, the live stream and ingest.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use metrics_types::view::{
+    AgentView, AgentsView, EventQuery, EventsView, SessionsView, StatusView,
+};
+use metrics_types::{EventInput, EventStatus, RecordOutcome, SessionInput, Timestamp};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::WatchStream;
+
+use crate::App;
+use crate::exposition::{Format, Operations, encode};
+use crate::ingest::IngestError;
+
+/// All routes over `app`, ready to serve or to nest in another axum router.
+pub fn router(app: App) -> Router {
+    let limit = app.inner.config.max_body_bytes;
+    Router::new()
+        .route("/", get(crate::page::index))
+        .route("/assets/app.js", get(crate::page::script))
+        .route("/assets/style.css", get(crate::page::style))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/agents", get(agents))
+        .route("/api/v1/agents/{name}", get(agent))
+        .route("/api/v1/events", get(events).post(post_events))
+        .route("/api/v1/sessions", get(sessions).post(post_session))
+        .route("/api/v1/stream", get(stream))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::auth::require_token))
+        .with_state(app)
+}
+
+/// A JSON error body `{"error": message}` with `status`.
+pub(crate) fn error_response(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// A refused request: its status and the message for its JSON body.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn bad_request(message: String) -> ApiError {
+        ApiError { status: StatusCode::BAD_REQUEST, message }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(self.status, &self.message)
+    }
+}
+
+fn json_response(value: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(err) => error_response(StatusCode::INTERNAL_SERVER_ERROR, &err.to_string()),
+    }
+}
+
+async fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, "no such route; see /api/v1/status, /metrics, /healthz")
+}
+
+async fn healthz(State(app): State<App>) -> Response {
+    let snapshot = app.snapshot();
+    let body = serde_json::json!({
+        "status": if snapshot.warning.is_some() { "degraded" } else { "ok" },
+        "generation": snapshot.generation,
+        "warning": snapshot.warning,
+    });
+    json_response(&body)
+}
+
+async fn metrics(State(app): State<App>, headers: HeaderMap) -> Response {
+    let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    let snapshot = app.snapshot();
+    let operations = Operations {
+        store: app.store_stats(),
+        ingest: app.ingest_stats(),
+        batch_sizes: &app.inner.ingest.batch_sizes,
+    };
+    let body = encode(&snapshot.state, format, Some(&operations));
+    ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
+}
+
+type Params = Query<HashMap<String, String>>;
+
+/// Refuses parameters a route does not know, so a typo is an error, not a silent no-op.
+fn only_known(params: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    match params.keys().find(|key| !known.contains(&key.as_str())) {
+        Some(key) => Err(ApiError::bad_request(format!(
+            "unknown parameter {key:?}; this route takes {}",
+            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn parse_limit(params: &HashMap<String, String>) -> Result<Option<usize>, ApiError> {
+    params
+        .get("limit")
+        .map(|text| {
+            text.parse::<usize>()
+                .map_err(|_| ApiError::bad_request(format!("limit {text:?} is not a count")))
+        })
+        .transpose()
+}
+
+fn parse_time(params: &HashMap<String, String>, key: &str) -> Result<Option<Timestamp>, ApiError> {
+    params
+        .get(key)
+        .map(|text| {
+            text.parse::<Timestamp>().map_err(|err| ApiError::bad_request(format!("{key}: {err}")))
+        })
+        .transpose()
+}
+
+async fn status(State(app): State<App>, Query(params): Params) -> Result<Response, ApiError> {
+    only_known(&params, &["limit"])?;
+    let limit = parse_limit(&params)?.unwrap_or(app.inner.config.status_events);
+    let snapshot = app.snapshot();
+    let mut body = serde_json::to_value(StatusView::of(&snapshot.state, limit)).unwrap_or_default();
+    body["generation"] = snapshot.generation.into();
+    body["warning"] = snapshot.warning.clone().into();
+    Ok(json_response(&body))
+}
+
+async fn agents(State(app): State<App>, Query(params): Params) -> Result<Response, ApiError> {
+    only_known(&params, &[])?;
+    Ok(json_response(&AgentsView::of(&app.snapshot().state)))
+}
+
+async fn agent(State(app): State<App>, Path(name): Path<String>) -> Response {
+    let snapshot = app.snapshot();
+    match AgentView::of(&snapshot.state, &name, 20) {
+        Some(view) => json_response(&view),
+        None => error_response(StatusCode::NOT_FOUND, &format!("no agent named {name:?}")),
+    }
+}
+
+async fn events(State(app): State<App>, Query(params): Params) -> Result<Response, ApiError> {
+    only_known(&params, &["agent", "status", "session", "ticket", "since", "until", "limit"])?;
+    let mut query = EventQuery::default();
+    query.agent = params.get("agent").cloned();
+    query.session = params.get("session").cloned();
+    query.ticket = params.get("ticket").cloned();
+    if let Some(status) = params.get("status") {
+        query.status = Some(EventStatus::parse_known(status).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "unknown status {status:?} (expected success, error, timeout or blocked)"
+            ))
+        })?);
+    }
+    query.since = parse_time(&params, "since")?;
+    query.until = parse_time(&params, "until")?;
+    query.limit = Some(parse_limit(&params)?.unwrap_or(100));
+    Ok(json_response(&EventsView::of(&app.snapshot().state, &query)))
+}
+
+async fn sessions(State(app): State<App>, Query(params): Params) -> Result<Response, ApiError> {
+    only_known(&params, &["agent", "limit"])?;
+    let limit = parse_limit(&params)?;
+    let snapshot = app.snapshot();
+    let agent = params.get("agent").map(String::as_str);
+    Ok(json_response(&SessionsView::of(&snapshot.state, agent, limit)))
+}
+
+/// Server-sent events: `change` with the generation and the file's `updated_at`, once at
+/// connection and then at every change; ends when the server stops.
+async fn stream(
+    State(app): State<App>,
+) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
+    let mut closing = app.inner.closing.subscribe();
+    let changes = WatchStream::new(app.subscribe()).map(|snapshot| {
+        let data = serde_json::json!({
+            "generation": snapshot.generation,
+            "updated_at": snapshot.state.updated_at().map(|at| at.to_string()),
+        });
+        Ok(Event::default().event("change").data(data.to_string()))
+    });
+    let until_closing = async move {
+        let _ = closing.wait_for(|closing| *closing).await;
+    };
+    let stream = StopAt { inner: Box::pin(changes), stop: Box::pin(until_closing) };
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// A stream that ends when `stop` resolves (so a graceful shutdown is not held up by
+/// open live streams).
+struct StopAt<S, F> {
+    inner: std::pin::Pin<Box<S>>,
+    stop: std::pin::Pin<Box<F>>,
+}
+
+impl<S: tokio_stream::Stream, F: std::future::Future> tokio_stream::Stream for StopAt<S, F> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<S::Item>> {
+        if self.stop.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(None);
+        }
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+fn ingest_failure(err: IngestError) -> Response {
+    match err {
+        IngestError::Busy(message) => {
+            let mut response = error_response(StatusCode::SERVICE_UNAVAILABLE, &message);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+        IngestError::Stopped => {
+            let mut response =
+                error_response(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+        IngestError::Rejected(message) => {
+            error_response(StatusCode::BAD_REQUEST, &format!("{message}; nothing was recorded"))
+        }
+        IngestError::Store(message) => error_response(StatusCode::INTERNAL_SERVER_ERROR, &message),
+    }
+}
+
+/// One JSON object, an array, or JSON lines; all valid or nothing is recorded.
+async fn post_events(State(app): State<App>, body: String) -> Response {
+    let inputs = match EventInput::parse_located(&body) {
+        Ok(inputs) => inputs,
+        Err(err) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                &format!("{err}; nothing was recorded"),
+            );
+        }
+    };
+    let max = app.inner.config.max_events_per_request;
+    if inputs.len() > max {
+        return error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("{} events in one request; at most {max}", inputs.len()),
+        );
+    }
+    let now = Timestamp::now();
+    let many = inputs.len() > 1;
+    let mut events = Vec::with_capacity(inputs.len());
+    for (place, input) in inputs {
+        match input.into_event(now, new_event_id) {
+            Ok(event) => events.push(event),
+            Err(err) => {
+                let message = if many { format!("{place}: {err}") } else { err.to_string() };
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    &format!("{message}; nothing was recorded"),
+                );
+            }
+        }
+    }
+    match app.inner.ingest.record_events(events).await {
+        Ok(reply) => {
+            app.store_changed();
+            json_response(&reply)
+        }
+        Err(err) => ingest_failure(err),
+    }
+}
+
+async fn post_session(State(app): State<App>, body: String) -> Response {
+    let input: SessionInput = match serde_json::from_str(&body) {
+        Ok(input) => input,
+        Err(err) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                &format!("the session: {err}; nothing was recorded"),
+            );
+        }
+    };
+    let session_id = input.session_id.clone();
+    match app.inner.ingest.record_session(input).await {
+        Ok(outcome) => {
+            app.store_changed();
+            let recorded = matches!(outcome, RecordOutcome::Recorded { .. });
+            json_response(&serde_json::json!({ "session_id": session_id, "recorded": recorded }))
+        }
+        Err(err) => ingest_failure(err),
+    }
+}
+
+/// A fresh event id (UUID v4) for an event sent without one.
+fn new_event_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

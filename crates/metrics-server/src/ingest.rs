@@ -1,0 +1,279 @@
+//! Group commit: every event request waiting while a write is in flight goes into the next
+//! single durable write. One writer thread owns the writes; a request is answered only after
+//! the write that holds its events returned (the data is on disk), with which of its ids
+//! were new and which were already stored.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use metrics_store::{MetricsStore, StoreError};
+use metrics_types::{AgentEvent, RecordOutcome, SessionInput, Timestamp};
+use prometheus_client::metrics::histogram::Histogram;
+use tokio::sync::{mpsc, oneshot};
+
+/// What became of one request's events.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EventsReply {
+    /// Ids stored by this write.
+    pub recorded: Vec<String>,
+    /// Ids that were already stored (or repeated): nothing changed for them.
+    pub duplicates: Vec<String>,
+    /// Requests that shared the durable write (1 when alone).
+    pub batch_requests: usize,
+}
+
+/// Why a request's write did not happen; nothing of it was applied.
+#[derive(Debug)]
+pub(crate) enum IngestError {
+    /// The lock stayed held by another writer past the store's timeout.
+    Busy(String),
+    /// The state refused it (a total would overflow, a session breaks a rule).
+    Rejected(String),
+    /// The server is stopping.
+    Stopped,
+    /// The store failed (I/O, an unreadable file it will not overwrite).
+    Store(String),
+}
+
+impl From<StoreError> for IngestError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::LockTimeout { .. } => IngestError::Busy(err.to_string()),
+            StoreError::Rejected { source, .. } => IngestError::Rejected(source.to_string()),
+            other => IngestError::Store(other.to_string()),
+        }
+    }
+}
+
+enum Job {
+    Events { events: Vec<AgentEvent>, reply: oneshot::Sender<Result<EventsReply, IngestError>> },
+    Session { input: SessionInput, reply: oneshot::Sender<Result<RecordOutcome, IngestError>> },
+}
+
+/// Counters of the ingest path, exported on `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct IngestStats {
+    /// Event requests answered.
+    pub requests: u64,
+    /// Durable writes made for them.
+    pub batches: u64,
+    /// Events newly stored.
+    pub events_recorded: u64,
+    /// Events that were already stored.
+    pub events_duplicate: u64,
+    /// Requests that failed (busy, refused, store errors).
+    pub failures: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    batches: AtomicU64,
+    events_recorded: AtomicU64,
+    events_duplicate: AtomicU64,
+    failures: AtomicU64,
+}
+
+/// The queue and the writer thread.
+#[derive(Debug)]
+pub(crate) struct Ingest {
+    queue: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    counters: Arc<Counters>,
+    /// Requests per durable write.
+    pub(crate) batch_sizes: Histogram,
+}
+
+impl Ingest {
+    pub(crate) fn start(store: Arc<MetricsStore>) -> Ingest {
+        let (queue, jobs) = mpsc::unbounded_channel();
+        let counters = Arc::new(Counters::default());
+        let batch_sizes = Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]);
+        let writer = {
+            let (counters, batch_sizes) = (Arc::clone(&counters), batch_sizes.clone());
+            std::thread::Builder::new()
+                .name("metrics-ingest".into())
+                .spawn(move || write_loop(&store, jobs, &counters, &batch_sizes))
+                .ok()
+        };
+        Ingest { queue: Mutex::new(Some(queue)), writer: Mutex::new(writer), counters, batch_sizes }
+    }
+
+    /// Queues `events` and waits until they are durable (or refused).
+    pub(crate) async fn record_events(
+        &self,
+        events: Vec<AgentEvent>,
+    ) -> Result<EventsReply, IngestError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Events { events, reply })?;
+        answer.await.unwrap_or(Err(IngestError::Stopped))
+    }
+
+    /// Queues a session and waits until it is durable (or refused).
+    pub(crate) async fn record_session(
+        &self,
+        input: SessionInput,
+    ) -> Result<RecordOutcome, IngestError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Session { input, reply })?;
+        answer.await.unwrap_or(Err(IngestError::Stopped))
+    }
+
+    fn send(&self, job: Job) -> Result<(), IngestError> {
+        let queue = self.queue.lock().map_err(|_| IngestError::Stopped)?;
+        let queue = queue.as_ref().ok_or(IngestError::Stopped)?;
+        queue.send(job).map_err(|_| IngestError::Stopped)
+    }
+
+    pub(crate) fn stats(&self) -> IngestStats {
+        let c = &self.counters;
+        IngestStats {
+            requests: c.requests.load(Ordering::Relaxed),
+            batches: c.batches.load(Ordering::Relaxed),
+            events_recorded: c.events_recorded.load(Ordering::Relaxed),
+            events_duplicate: c.events_duplicate.load(Ordering::Relaxed),
+            failures: c.failures.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Closes the queue; the writer finishes every job already queued, then exits.
+    pub(crate) async fn stop(&self) {
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.take();
+        }
+        let writer = self.writer.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(writer) = writer {
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
+    }
+}
+
+fn write_loop(
+    store: &MetricsStore,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    counters: &Counters,
+    batch_sizes: &Histogram,
+) {
+    while let Some(first) = jobs.blocking_recv() {
+        // Everything that queued up while the previous write was in flight.
+        let mut waiting = vec![first];
+        while let Ok(job) = jobs.try_recv() {
+            waiting.push(job);
+        }
+        let mut batch = Vec::new();
+        let mut sessions = Vec::new();
+        for job in waiting {
+            match job {
+                Job::Events { events, reply } => batch.push((events, reply)),
+                Job::Session { input, reply } => sessions.push((input, reply)),
+            }
+        }
+        if !batch.is_empty() {
+            write_events(store, batch, counters, batch_sizes);
+        }
+        for (input, reply) in sessions {
+            let outcome = store
+                .record_session_with(|state| input.into_session(state, Timestamp::now()))
+                .map_err(IngestError::from);
+            let _ = reply.send(outcome);
+        }
+    }
+}
+
+type EventJob = (Vec<AgentEvent>, oneshot::Sender<Result<EventsReply, IngestError>>);
+
+/// One durable write for every request in `batch`. If the state refuses the merged batch,
+/// each request is written alone, so one bad request never fails the others.
+fn write_events(
+    store: &MetricsStore,
+    batch: Vec<EventJob>,
+    counters: &Counters,
+    batch_sizes: &Histogram,
+) {
+    let requests = batch.len();
+    let merged: Vec<AgentEvent> = batch.iter().flat_map(|(events, _)| events.clone()).collect();
+    counters.batches.fetch_add(1, Ordering::Relaxed);
+    batch_sizes.observe(requests as f64);
+    match store.record_events(merged) {
+        Ok(outcome) => {
+            let mut answers = Answers::new(&batch, &outcome.duplicate_ids);
+            for (events, reply) in batch {
+                let reply_body = answers.answer(&events, requests);
+                counters.requests.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .events_recorded
+                    .fetch_add(reply_body.recorded.len() as u64, Ordering::Relaxed);
+                counters
+                    .events_duplicate
+                    .fetch_add(reply_body.duplicates.len() as u64, Ordering::Relaxed);
+                let _ = reply.send(Ok(reply_body));
+            }
+        }
+        Err(StoreError::Rejected { .. }) if requests > 1 => {
+            for job in batch {
+                write_events(store, vec![job], counters, batch_sizes);
+            }
+        }
+        Err(err) => {
+            let message = IngestError::from(err);
+            for (_, reply) in batch {
+                counters.failures.fetch_add(1, Ordering::Relaxed);
+                let _ = reply.send(Err(message.clone_message()));
+            }
+        }
+    }
+}
+
+impl IngestError {
+    fn clone_message(&self) -> IngestError {
+        match self {
+            IngestError::Busy(m) => IngestError::Busy(m.clone()),
+            IngestError::Rejected(m) => IngestError::Rejected(m.clone()),
+            IngestError::Stopped => IngestError::Stopped,
+            IngestError::Store(m) => IngestError::Store(m.clone()),
+        }
+    }
+}
+
+/// Tells each request which of its ids the merged write stored. The state stores the first
+/// occurrence of an id in the batch unless it was already stored, so an id that occurs `n`
+/// times and is reported duplicate `d` times was stored by its first occurrence iff `d < n`.
+struct Answers {
+    stored_first: HashMap<String, bool>,
+}
+
+impl Answers {
+    fn new(batch: &[EventJob], duplicate_ids: &[String]) -> Answers {
+        let mut occurrences: HashMap<&str, usize> = HashMap::new();
+        for (events, _) in batch {
+            for event in events {
+                *occurrences.entry(event.event_id()).or_default() += 1;
+            }
+        }
+        let mut duplicates: HashMap<&str, usize> = HashMap::new();
+        for id in duplicate_ids {
+            *duplicates.entry(id.as_str()).or_default() += 1;
+        }
+        let stored_first = occurrences
+            .iter()
+            .map(|(id, n)| ((*id).to_owned(), duplicates.get(id).copied().unwrap_or(0) < *n))
+            .collect();
+        Answers { stored_first }
+    }
+
+    fn answer(&mut self, events: &[AgentEvent], batch_requests: usize) -> EventsReply {
+        let mut reply =
+            EventsReply { recorded: Vec::new(), duplicates: Vec::new(), batch_requests };
+        for event in events {
+            let id = event.event_id();
+            // Taking the flag answers only the first occurrence as stored.
+            if self.stored_first.get_mut(id).is_some_and(std::mem::take) {
+                reply.recorded.push(id.to_owned());
+            } else {
+                reply.duplicates.push(id.to_owned());
+            }
+        }
+        reply
+    }
+}

@@ -1,0 +1,176 @@
+//! `App`: the server's shared state. It holds the store, the latest state read from it (a
+//! [`Snapshot`], replaced whole on every change so a request never sees half of one), the
+//! watcher that notices writes by any process, and the ingest queue.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use metrics_store::{ChangeMarker, MetricsStore};
+use metrics_types::DashboardState;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::ingest::{Ingest, IngestStats};
+use crate::{ServerConfig, ServerError};
+
+/// One read of the store: its state and what a reader should be told about it.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The state, with the journal applied.
+    pub state: Arc<DashboardState>,
+    /// Counts up by one per change seen; the live stream sends it.
+    pub generation: u64,
+    /// Set when the file could not be read and this is its backup, or the journal holds
+    /// entries that could not be applied: said on the page and in `/healthz`.
+    pub warning: Option<String>,
+}
+
+/// The server's shared state; cheap to clone (one `Arc`).
+#[derive(Debug, Clone)]
+pub struct App {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) store: Arc<MetricsStore>,
+    pub(crate) config: ServerConfig,
+    pub(crate) snapshot: watch::Sender<Arc<Snapshot>>,
+    /// Wakes the watcher at once (after the server's own write).
+    pub(crate) changed: Notify,
+    pub(crate) ingest: Ingest,
+    pub(crate) stop: Notify,
+    /// Set when the server stops accepting: live streams end.
+    pub(crate) closing: watch::Sender<bool>,
+    watcher: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl App {
+    /// Reads the store once (so a store that cannot be read stops the start with its
+    /// error), then starts the watcher and the ingest writer. Must be called inside a
+    /// tokio runtime.
+    pub fn start(store: MetricsStore, config: ServerConfig) -> Result<App, ServerError> {
+        let store = Arc::new(store);
+        let marker = store.change_marker()?;
+        let first = read_snapshot(&store, 0)?;
+        let (snapshot, _) = watch::channel(Arc::new(first));
+        let ingest = Ingest::start(Arc::clone(&store));
+        let app = App {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                snapshot,
+                changed: Notify::new(),
+                ingest,
+                stop: Notify::new(),
+                closing: watch::channel(false).0,
+                watcher: std::sync::Mutex::new(None),
+            }),
+        };
+        let watcher = tokio::spawn(watch_store(app.clone(), marker));
+        if let Ok(mut slot) = app.inner.watcher.lock() {
+            *slot = Some(watcher);
+        }
+        Ok(app)
+    }
+
+    /// The metrics file served.
+    pub fn store_path(&self) -> &Path {
+        self.inner.store.path()
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.inner.snapshot.borrow())
+    }
+
+    /// A receiver that sees every new snapshot.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.inner.snapshot.subscribe()
+    }
+
+    /// The ingest counters (requests, batches, events).
+    pub fn ingest_stats(&self) -> IngestStats {
+        self.inner.ingest.stats()
+    }
+
+    /// The store's own counters (writes, lock waits, recoveries).
+    pub fn store_stats(&self) -> metrics_store::StoreStats {
+        self.inner.store.stats()
+    }
+
+    /// Ends the live streams (call when the server stops accepting).
+    pub fn close_streams(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Stops the watcher and waits for the ingest writer to finish what it was given.
+    pub async fn stop(&self) {
+        self.inner.stop.notify_one();
+        let watcher = self.inner.watcher.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(watcher) = watcher {
+            let _ = watcher.await;
+        }
+        self.inner.ingest.stop().await;
+    }
+
+    /// Asks the watcher to look at the store now (after a write of ours).
+    pub(crate) fn store_changed(&self) {
+        self.inner.changed.notify_one();
+    }
+}
+
+/// Reads the store into a snapshot.
+fn read_snapshot(store: &MetricsStore, generation: u64) -> Result<Snapshot, ServerError> {
+    let loaded = store.load()?;
+    let mut warnings = Vec::new();
+    if let Some(fallback) = &loaded.fallback {
+        warnings.push(fallback.to_string());
+    }
+    if let Some(journal) = &loaded.journal {
+        let skipped = journal.problems.iter().chain(&journal.refused);
+        warnings.extend(skipped.map(|problem| format!("{}: {problem}", journal.path.display())));
+    }
+    Ok(Snapshot {
+        state: Arc::new(loaded.state),
+        generation,
+        warning: (!warnings.is_empty()).then(|| warnings.join("; ")),
+    })
+}
+
+/// Checks the store's identity every `watch_interval` (or at once when told of a write of
+/// ours) and reads it only when it changed.
+async fn watch_store(app: App, mut marker: ChangeMarker) {
+    let inner = &app.inner;
+    let mut generation = 0u64;
+    loop {
+        tokio::select! {
+            () = inner.stop.notified() => return,
+            () = inner.changed.notified() => {}
+            () = tokio::time::sleep(inner.config.watch_interval) => {}
+        }
+        let store = Arc::clone(&inner.store);
+        let next = generation + 1;
+        let read = tokio::task::spawn_blocking(move || {
+            let now = store.change_marker()?;
+            if now == marker {
+                return Ok(None);
+            }
+            read_snapshot(&store, next).map(|snapshot| Some((now, snapshot)))
+        })
+        .await;
+        match read {
+            Ok(Ok(Some((now, snapshot)))) => {
+                marker = now;
+                generation = next;
+                tracing::debug!(generation, "store changed");
+                inner.snapshot.send_replace(Arc::new(snapshot));
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "cannot read the store; still serving the last state read")
+            }
+            Err(err) => tracing::warn!(error = %err, "the store reader stopped"),
+        }
+    }
+}
