@@ -26,7 +26,7 @@ pub(crate) struct Options {
 
 /// The SQLite peer or the journal floor, one Python process per round: `DIR N KIND` →
 /// JSON latencies. Rounds alternate with ours so that drift of the disk affects both alike.
-const PEER: &str = r#"
+pub(crate) const PEER: &str = r#"
 import json, os, sqlite3, sys, time
 directory, count, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 body = json.dumps({"event_id": "x" * 36, "agent_name": "coding", "status": "success",
@@ -62,20 +62,20 @@ const ROUNDS: u32 = 5;
 
 /// Latencies in microseconds, summarized.
 #[derive(Debug, Clone, Copy)]
-struct Summary {
-    p50: f64,
-    p99: f64,
-    mean: f64,
+pub(crate) struct Summary {
+    pub(crate) p50: f64,
+    pub(crate) p99: f64,
+    pub(crate) mean: f64,
 }
 
-fn summarize(values: &[f64]) -> Summary {
+pub(crate) fn summarize(values: &[f64]) -> Summary {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let at = |q: f64| sorted[((sorted.len() as f64 - 1.0) * q).round() as usize];
     Summary { p50: at(0.5), p99: at(0.99), mean: sorted.iter().sum::<f64>() / sorted.len() as f64 }
 }
 
-fn ms(us: f64) -> String {
+pub(crate) fn ms(us: f64) -> String {
     format!("{:.3}", us / 1000.0)
 }
 
@@ -289,7 +289,7 @@ impl Bench {
     }
 }
 
-fn floats(value: &serde_json::Value) -> Vec<f64> {
+pub(crate) fn floats(value: &serde_json::Value) -> Vec<f64> {
     value
         .as_array()
         .map_or_else(Vec::new, |list| list.iter().filter_map(serde_json::Value::as_f64).collect())

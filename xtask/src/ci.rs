@@ -6,7 +6,7 @@
 use crate::cmd::{cargo, exec, is_installed};
 
 /// The steps, by name, in order.
-const STEPS: [&str; 8] = ["fmt", "clippy", "test", "doc", "deny", "loom", "stress", "crash"];
+const STEPS: [&str; 9] = ["fmt", "clippy", "test", "doc", "deny", "loom", "stress", "crash", "e2e"];
 
 fn run_step(step: &str) -> Result<(), String> {
     match step {
@@ -26,6 +26,7 @@ fn run_step(step: &str) -> Result<(), String> {
             crate::stress::run(&crate::stress::Options::ci_journal())
         }
         "crash" => crate::crash::run(&crate::crash::Options { iterations: 10, seed: None }),
+        "e2e" => crate::e2e::run(&crate::e2e::Options::ci()),
         other => Err(format!("unknown ci step {other:?}; steps are {STEPS:?}")),
     }
 }

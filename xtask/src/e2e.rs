@@ -28,6 +28,13 @@ pub(crate) struct Options {
     skip_missing: bool,
 }
 
+impl Options {
+    /// What CI runs: screenshots under target/e2e, and a failure when a program is missing.
+    pub(crate) fn ci() -> Options {
+        Options { out: None, skip_missing: false }
+    }
+}
+
 pub(crate) fn run(options: &Options) -> Result<(), String> {
     let out = options.out.clone().unwrap_or_else(|| cmd::workspace_root().join("target/e2e"));
     std::fs::create_dir_all(&out).map_err(|err| format!("{}: {err}", out.display()))?;

@@ -6,6 +6,7 @@
 //! The tidy checks live in `tidy.rs` as `#[test]` functions, so plain `cargo test` enforces them.
 
 mod bench_journal;
+mod bench_serve;
 mod ci;
 mod cmd;
 mod crash;
@@ -45,6 +46,8 @@ enum Task {
     Loom,
     /// Run every criterion benchmark; each prints its ratios to the floor measured in the same run
     Bench,
+    /// The server's ingest (1, 4, 16 HTTP clients) against CLI processes and SQLite, in one run (markdown)
+    BenchServe(bench_serve::Options),
     /// The server against a real Prometheus and a real headless Chromium (installs them with apt-get)
     E2e(e2e::Options),
     /// Journal mode against whole-file mode, the fsync floor and SQLite, in one run (markdown)
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Task::Bench => cmd::exec(&mut cmd::cargo(&["bench", "--workspace"])),
         Task::BenchJournal(options) => bench_journal::run(&options),
         Task::E2e(options) => e2e::run(&options),
+        Task::BenchServe(options) => bench_serve::run(&options),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

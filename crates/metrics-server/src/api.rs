@@ -93,6 +93,7 @@ async fn metrics(State(app): State<App>, headers: HeaderMap) -> Response {
         store: app.store_stats(),
         ingest: app.ingest_stats(),
         batch_sizes: &app.inner.ingest.batch_sizes,
+        write_seconds: &app.inner.ingest.write_seconds,
     };
     let body = encode(&snapshot.state, format, Some(&operations));
     ([(header::CONTENT_TYPE, format.content_type())], body).into_response()

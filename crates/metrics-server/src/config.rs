@@ -24,6 +24,10 @@ pub struct ServerConfig {
     pub max_events_per_request: usize,
     /// How often the store's identity is checked for writes by other processes.
     pub watch_interval: Duration,
+    /// The shortest time between two reads of a changing store: a read parses the whole
+    /// store, so under a stream of writes it happens at most this often (live views lag by
+    /// at most this much plus `watch_interval`).
+    pub reload_gap: Duration,
     /// How many latest events `/api/v1/status` includes.
     pub status_events: usize,
 }
@@ -38,6 +42,7 @@ impl Default for ServerConfig {
             max_body_bytes: 1 << 20,
             max_events_per_request: 10_000,
             watch_interval: Duration::from_millis(100),
+            reload_gap: Duration::from_millis(250),
             status_events: 20,
         }
     }

@@ -60,6 +60,8 @@ pub struct Operations<'a> {
     pub ingest: IngestStats,
     /// Requests per group-committed write.
     pub batch_sizes: &'a Histogram,
+    /// Seconds per group-committed write.
+    pub write_seconds: &'a Histogram,
 }
 
 type Labels = Vec<(&'static str, String)>;
@@ -328,6 +330,12 @@ fn register_operations(registry: &mut Registry, operations: &Operations<'_>) {
         "agent_metrics_ingest_batch_requests",
         "Requests per group-committed write",
         operations.batch_sizes.clone(),
+    );
+    registry.register_with_unit(
+        "agent_metrics_ingest_write",
+        "Time of each group-committed write (lock, append or replace, flush)",
+        Unit::Seconds,
+        operations.write_seconds.clone(),
     );
 }
 

@@ -10,7 +10,16 @@ use std::sync::{Arc, Mutex};
 use metrics_store::{MetricsStore, StoreError};
 use metrics_types::{AgentEvent, RecordOutcome, SessionInput, Timestamp};
 use prometheus_client::metrics::histogram::Histogram;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+/// In journal mode, how long the writer waits with no request before it folds what the
+/// server appended into the file, so readers of the file alone (the Python dashboard) see
+/// the server's writes within about a second after a burst ends instead of at the next
+/// writer's checkpoint.
+pub const IDLE_CHECKPOINT: Duration = Duration::from_secs(1);
 
 /// What became of one request's events.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -41,6 +50,7 @@ impl From<StoreError> for IngestError {
         match err {
             StoreError::LockTimeout { .. } => IngestError::Busy(err.to_string()),
             StoreError::Rejected { source, .. } => IngestError::Rejected(source.to_string()),
+            StoreError::Invalid { source, .. } => IngestError::Rejected(source.to_string()),
             other => IngestError::Store(other.to_string()),
         }
     }
@@ -78,26 +88,41 @@ struct Counters {
 /// The queue and the writer thread.
 #[derive(Debug)]
 pub(crate) struct Ingest {
-    queue: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    queue: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     counters: Arc<Counters>,
     /// Requests per durable write.
     pub(crate) batch_sizes: Histogram,
+    /// Seconds per durable write (the store call: lock, append or replace, flush).
+    pub(crate) write_seconds: Histogram,
 }
 
 impl Ingest {
     pub(crate) fn start(store: Arc<MetricsStore>) -> Ingest {
-        let (queue, jobs) = mpsc::unbounded_channel();
+        let (queue, jobs) = mpsc::channel();
         let counters = Arc::new(Counters::default());
         let batch_sizes = Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]);
+        let write_seconds = Histogram::new(
+            prometheus_client::metrics::histogram::exponential_buckets(0.000_125, 2.0, 12),
+        );
         let writer = {
-            let (counters, batch_sizes) = (Arc::clone(&counters), batch_sizes.clone());
+            let meters = Meters {
+                counters: Arc::clone(&counters),
+                batch_sizes: batch_sizes.clone(),
+                write_seconds: write_seconds.clone(),
+            };
             std::thread::Builder::new()
                 .name("metrics-ingest".into())
-                .spawn(move || write_loop(&store, jobs, &counters, &batch_sizes))
+                .spawn(move || write_loop(&store, jobs, &meters))
                 .ok()
         };
-        Ingest { queue: Mutex::new(Some(queue)), writer: Mutex::new(writer), counters, batch_sizes }
+        Ingest {
+            queue: Mutex::new(Some(queue)),
+            writer: Mutex::new(writer),
+            counters,
+            batch_sizes,
+            write_seconds,
+        }
     }
 
     /// Queues `events` and waits until they are durable (or refused).
@@ -149,13 +174,26 @@ impl Ingest {
     }
 }
 
-fn write_loop(
-    store: &MetricsStore,
-    mut jobs: mpsc::UnboundedReceiver<Job>,
-    counters: &Counters,
-    batch_sizes: &Histogram,
-) {
-    while let Some(first) = jobs.blocking_recv() {
+/// What the writer thread counts and times.
+struct Meters {
+    counters: Arc<Counters>,
+    batch_sizes: Histogram,
+    write_seconds: Histogram,
+}
+
+fn write_loop(store: &MetricsStore, jobs: mpsc::Receiver<Job>, meters: &Meters) {
+    // Whether the server appended since it last folded the journal (idle or at the end).
+    let mut unfolded = false;
+    loop {
+        let first = match jobs.recv_timeout(if unfolded { IDLE_CHECKPOINT } else { Duration::MAX })
+        {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                unfolded = !idle_checkpoint(store);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         // Everything that queued up while the previous write was in flight.
         let mut waiting = vec![first];
         while let Ok(job) = jobs.try_recv() {
@@ -170,13 +208,36 @@ fn write_loop(
             }
         }
         if !batch.is_empty() {
-            write_events(store, batch, counters, batch_sizes);
+            write_events(store, batch, meters);
+            unfolded = true;
         }
         for (input, reply) in sessions {
             let outcome = store
                 .record_session_with(|state| input.into_session(state, Timestamp::now()))
                 .map_err(IngestError::from);
             let _ = reply.send(outcome);
+            unfolded = true;
+        }
+    }
+    if unfolded {
+        idle_checkpoint(store);
+    }
+}
+
+/// Folds the journal into the file (nothing to do in whole-file mode, or when a writer's
+/// own checkpoint already did); returns whether it succeeded. A failure is logged and
+/// retried at the next idle moment: the journal still holds every acknowledged entry.
+fn idle_checkpoint(store: &MetricsStore) -> bool {
+    match store.checkpoint() {
+        Ok(folded) => {
+            if folded > 0 {
+                tracing::debug!(folded, "idle checkpoint");
+            }
+            true
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "idle checkpoint failed; the journal keeps every entry");
+            false
         }
     }
 }
@@ -185,17 +246,16 @@ type EventJob = (Vec<AgentEvent>, oneshot::Sender<Result<EventsReply, IngestErro
 
 /// One durable write for every request in `batch`. If the state refuses the merged batch,
 /// each request is written alone, so one bad request never fails the others.
-fn write_events(
-    store: &MetricsStore,
-    batch: Vec<EventJob>,
-    counters: &Counters,
-    batch_sizes: &Histogram,
-) {
+fn write_events(store: &MetricsStore, batch: Vec<EventJob>, meters: &Meters) {
+    let counters = &meters.counters;
     let requests = batch.len();
     let merged: Vec<AgentEvent> = batch.iter().flat_map(|(events, _)| events.clone()).collect();
     counters.batches.fetch_add(1, Ordering::Relaxed);
-    batch_sizes.observe(requests as f64);
-    match store.record_events(merged) {
+    meters.batch_sizes.observe(requests as f64);
+    let started = std::time::Instant::now();
+    let written = store.record_events(merged);
+    meters.write_seconds.observe(started.elapsed().as_secs_f64());
+    match written {
         Ok(outcome) => {
             let mut answers = Answers::new(&batch, &outcome.duplicate_ids);
             for (events, reply) in batch {
@@ -210,9 +270,9 @@ fn write_events(
                 let _ = reply.send(Ok(reply_body));
             }
         }
-        Err(StoreError::Rejected { .. }) if requests > 1 => {
+        Err(StoreError::Rejected { .. } | StoreError::Invalid { .. }) if requests > 1 => {
             for job in batch {
-                write_events(store, vec![job], counters, batch_sizes);
+                write_events(store, vec![job], meters);
             }
         }
         Err(err) => {
@@ -275,5 +335,79 @@ impl Answers {
             }
         }
         reply
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use metrics_types::EventInput;
+
+    fn event(id: &str, input_tokens: u64) -> AgentEvent {
+        let json = format!(
+            r#"{{"event_id": "{id}", "agent": "a", "status": "success", "input_tokens": {input_tokens}}}"#
+        );
+        EventInput::parse_many(&json)
+            .unwrap()
+            .remove(0)
+            .into_event(Timestamp::now(), String::new)
+            .unwrap()
+    }
+
+    fn meters() -> Meters {
+        Meters {
+            counters: Arc::new(Counters::default()),
+            batch_sizes: Histogram::new([1.0]),
+            write_seconds: Histogram::new([1.0]),
+        }
+    }
+
+    #[test]
+    fn a_request_the_state_refuses_does_not_fail_the_others_in_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricsStore::open(&dir.path().join("m.json")).unwrap();
+        let huge = i64::MAX as u64;
+        let (good, good_answer) = oneshot::channel();
+        let (bad, bad_answer) = oneshot::channel();
+        let (late, late_answer) = oneshot::channel();
+        let batch = vec![
+            (vec![event("ok-1", 10)], good),
+            // Two events whose tokens together overflow the agent's total: the state refuses.
+            (vec![event("big-1", huge), event("big-2", huge)], bad),
+            (vec![event("ok-2", 10)], late),
+        ];
+        write_events(&store, batch, &meters());
+        let good = good_answer.blocking_recv().unwrap().unwrap();
+        assert_eq!(good.recorded, ["ok-1"]);
+        assert!(matches!(bad_answer.blocking_recv().unwrap(), Err(IngestError::Rejected(_))));
+        assert_eq!(late_answer.blocking_recv().unwrap().unwrap().recorded, ["ok-2"]);
+        let ids: Vec<String> =
+            store.load().unwrap().state.events().iter().map(|e| e.event_id().to_owned()).collect();
+        assert_eq!(ids, ["ok-1", "ok-2"], "nothing of the refused request was applied");
+    }
+
+    #[test]
+    fn each_request_is_told_which_of_its_ids_the_merged_write_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricsStore::open(&dir.path().join("m.json")).unwrap();
+        let _ = store.record_event(event("old", 1)).unwrap();
+        let (first, first_answer) = oneshot::channel();
+        let (second, second_answer) = oneshot::channel();
+        let batch = vec![
+            (vec![event("old", 1), event("x", 1), event("x", 1)], first),
+            (vec![event("x", 1), event("y", 1)], second),
+        ];
+        write_events(&store, batch, &meters());
+        let first = first_answer.blocking_recv().unwrap().unwrap();
+        assert_eq!(
+            (first.recorded, first.duplicates),
+            (vec!["x".to_owned()], vec!["old".to_owned(), "x".to_owned()])
+        );
+        let second = second_answer.blocking_recv().unwrap().unwrap();
+        assert_eq!(
+            (second.recorded, second.duplicates),
+            (vec!["y".to_owned()], vec!["x".to_owned()])
+        );
+        assert_eq!(second.batch_requests, 2);
     }
 }

@@ -43,7 +43,7 @@ mod snapshot;
 pub use crate::api::router;
 pub use crate::config::{DEFAULT_LISTEN, ServerConfig, read_token_file};
 pub use crate::error::ServerError;
-pub use crate::ingest::{EventsReply, IngestStats};
+pub use crate::ingest::{EventsReply, IDLE_CHECKPOINT, IngestStats};
 pub use crate::snapshot::App;
 
 /// Serves `store` on `listener` until `shutdown` resolves, then stops accepting, lets

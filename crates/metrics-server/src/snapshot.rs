@@ -165,6 +165,12 @@ async fn watch_store(app: App, mut marker: ChangeMarker) {
                 generation = next;
                 tracing::debug!(generation, "store changed");
                 inner.snapshot.send_replace(Arc::new(snapshot));
+                // Under a stream of writes, read at most once per gap: a read parses the
+                // whole store, and readers need it within a second, not per write.
+                tokio::select! {
+                    () = inner.stop.notified() => return,
+                    () = tokio::time::sleep(inner.config.reload_gap) => {}
+                }
             }
             Ok(Ok(None)) => {}
             Ok(Err(err)) => {

@@ -33,10 +33,7 @@ pub(crate) fn check(server: &Served, out: &Path) -> Result<(), String> {
 
 /// The value of an instant query, when it has exactly one sample.
 fn query(port: u16, promql: &str) -> Option<f64> {
-    let url = format!(
-        "http://127.0.0.1:{port}/api/v1/query?query={}",
-        promql.replace('{', "%7B").replace('}', "%7D").replace('"', "%22").replace('=', "%3D")
-    );
+    let url = format!("http://127.0.0.1:{port}/api/v1/query?query={}", encode_query(promql));
     let body = get_json(&url).ok()?;
     let result = body["data"]["result"].as_array()?;
     if result.len() != 1 {
@@ -87,6 +84,63 @@ fn queries(server: &Served, port: u16) -> Result<(), String> {
         "after-start",
     ])?;
     expect(port, r#"agent_metrics_invocations_total{agent="coding"}"#, 4.0)?;
-    expect(port, r#"agent_metrics_store_writes_total"#, 0.0)?;
+    // Events through the server's ingest, so its counters and histograms move.
+    for batch in 0..3 {
+        let body =
+            format!(r#"[{{"agent": "review", "status": "success", "event_id": "http-{batch}"}}]"#);
+        let reply = super::http()
+            .post(&format!("{}/api/v1/events", server.url))
+            .send(body)
+            .map_err(|err| err.to_string())?;
+        if reply.status() != 200 {
+            return Err(format!("POST /api/v1/events: {}", reply.status()));
+        }
+    }
+    expect(port, r#"agent_metrics_ingest_events_total{outcome="recorded"}"#, 3.0)?;
+    grafana_queries(port)
+}
+
+/// Every query of the example Grafana dashboard runs in Prometheus and returns series.
+fn grafana_queries(port: u16) -> Result<(), String> {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/examples/grafana-dashboard.json"))
+            .map_err(|err| err.to_string())?;
+    let panels = dashboard["panels"].as_array().ok_or("no panels")?;
+    let queries: Vec<String> = panels
+        .iter()
+        .flat_map(|panel| panel["targets"].as_array().cloned().unwrap_or_default())
+        .filter_map(|target| target["expr"].as_str().map(|expr| expr.replace("$project", ".*")))
+        .collect();
+    for query in &queries {
+        let url = format!("http://127.0.0.1:{port}/api/v1/query?query={}", encode_query(query));
+        let answered = poll(30, || {
+            let body = get_json(&url).ok()?;
+            let series = body["data"]["result"].as_array()?.len();
+            (body["status"] == "success" && series > 0).then_some(series)
+        });
+        if answered.is_none() {
+            return Err(format!(
+                "the Grafana query {query:?} returned no series: {:?}",
+                get_json(&url)
+            ));
+        }
+    }
+    progress(&format!(
+        "prometheus: all {} queries of docs/examples/grafana-dashboard.json return series",
+        queries.len()
+    ));
     Ok(())
+}
+
+/// Percent-encodes a PromQL query for a URL.
+fn encode_query(query: &str) -> String {
+    query
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }

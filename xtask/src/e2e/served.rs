@@ -73,7 +73,7 @@ impl Served {
     /// SIGTERM; the server must exit 0.
     pub(crate) fn stop(mut self) -> Result<(), String> {
         let pid = self.child.id().to_string();
-        crate::cmd::exec(Command::new("kill").args(["-TERM", &pid]))?;
+        crate::cmd::exec(Command::new("sh").args(["-c", &format!("kill -TERM {pid}")]))?;
         let status = self.child.wait().map_err(|err| err.to_string())?;
         if status.success() {
             Ok(())

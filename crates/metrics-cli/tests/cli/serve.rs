@@ -63,7 +63,9 @@ fn wait_for_ids(url: &str, wanted: &[String]) -> Vec<String> {
 
 fn terminate(mut served: Served) -> (i32, String) {
     let pid = served.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("sh").args(["-c", &format!("kill -TERM {pid}")]).status().unwrap().success()
+    );
     let status = served.child.wait().unwrap();
     let mut stderr = String::new();
     served.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();

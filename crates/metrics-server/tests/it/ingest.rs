@@ -50,6 +50,11 @@ fn bad_input_is_refused_whole_with_the_cli_messages() {
         (r#"{"agent": "a", "status": "success", "colour": "red"}"#, "unknown field `colour`"),
         ("", "holds no event"),
         ("[]", "holds no event"),
+        (
+            r#"[{"agent": "a", "status": "success", "input_tokens": 9223372036854775807},
+                {"agent": "a", "status": "success", "input_tokens": 9223372036854775807}]"#,
+            "would overflow",
+        ),
     ] {
         let reply = server.post("/api/v1/events", body);
         assert_eq!(reply.status, 400, "{body}: {}", reply.body);

@@ -92,3 +92,47 @@ fn an_unchanged_store_is_not_read_again() {
         "no change, no new snapshot"
     );
 }
+
+#[test]
+fn an_open_live_stream_does_not_hold_up_a_graceful_stop() {
+    let server = TestServer::start();
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(20))).build().into();
+    let response = agent.get(&format!("{}/api/v1/stream", server.url)).call().unwrap();
+    let mut lines = BufReader::new(response.into_body().into_reader()).lines();
+    assert!(lines.next().unwrap().unwrap().starts_with("event: change"));
+    // Stop on another thread, so a stop that hangs fails this test instead of hanging it.
+    let (done, stopped) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (ended, _dir) = server.stop();
+        let _ = done.send(ended.is_ok());
+    });
+    let ended = stopped.recv_timeout(Duration::from_secs(5));
+    assert_eq!(ended, Ok(true), "serve did not return within 5 s of the stop with a stream open");
+    // The stream ended instead of hanging.
+    let rest: Vec<_> = lines.map_while(Result::ok).collect();
+    assert!(rest.len() < 10, "{rest:?}");
+}
+
+/// What the file alone holds (what the Python dashboard reads), ignoring the journal.
+fn ids_in_file(path: &std::path::Path) -> Vec<String> {
+    let bytes = std::fs::read(path).unwrap();
+    let state = metrics_types::DashboardState::load(&bytes).unwrap();
+    state.events().iter().map(|e| e.event_id().to_owned()).collect()
+}
+
+#[test]
+fn in_journal_mode_the_server_folds_its_appends_into_the_file_once_idle() {
+    let server = TestServer::start();
+    server.other_handle().set_storage_mode(StorageMode::Journal).unwrap();
+    assert_eq!(server.post("/api/v1/events", &event_lines("idle", 3)).status, 200);
+    assert!(
+        ids_in_file(&server.store_path()).is_empty(),
+        "appended to the journal, not yet in the file"
+    );
+    let deadline = Instant::now() + metrics_server::IDLE_CHECKPOINT + Duration::from_secs(3);
+    while ids_in_file(&server.store_path()).len() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(ids_in_file(&server.store_path()), ["idle-0", "idle-1", "idle-2"]);
+}

@@ -143,3 +143,30 @@ fn the_page_and_its_assets_come_from_the_binary_with_a_strict_policy() {
     assert!(!script.body.contains("innerHTML"), "store strings never become markup");
     assert_eq!(server.get("/assets/style.css").status, 200);
 }
+
+/// The Grafana dashboard in docs/ is built on the exported names: every metric it queries
+/// is in `/metrics` (the end-to-end check also runs its queries against a real Prometheus).
+#[test]
+fn every_metric_the_example_grafana_dashboard_queries_is_exported() {
+    let server = seeded();
+    let exported = server.get("/metrics").body;
+    let dashboard = include_str!("../../../../docs/examples/grafana-dashboard.json");
+    let mut names: Vec<&str> = dashboard
+        .match_indices("agent_metrics_")
+        .map(|(at, _)| {
+            let rest = &dashboard[at..];
+            &rest[..rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len())]
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in names {
+        assert!(
+            exported.lines().any(|line| line.starts_with(name)),
+            "{name} is queried by docs/examples/grafana-dashboard.json but not exported"
+        );
+    }
+}
