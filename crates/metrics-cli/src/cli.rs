@@ -128,6 +128,37 @@ pub(crate) enum Command {
         #[command(flatten)]
         output: JsonFlag,
     },
+    /// Cost or tokens of the stored events, grouped by agent, model, ticket or day
+    Report {
+        /// What to add up
+        #[arg(value_enum)]
+        measure: MeasureArg,
+        /// How to group the events
+        #[arg(long, value_enum, default_value_t = GroupByArg::Agent)]
+        by: GroupByArg,
+        /// Only events that ended at or after this time (RFC 3339 or an age such as `7d`)
+        #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+        since: Option<metrics_types::Timestamp>,
+        /// Only events that ended before this time (RFC 3339 or an age)
+        #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+        until: Option<metrics_types::Timestamp>,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// One ticket's story: its stored events oldest first, the agents and sessions, totals
+    Ticket {
+        /// The ticket key, e.g. AI-7
+        key: String,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// One session: its summary (once recorded) and its stored events oldest first
+    Session {
+        /// The session id
+        id: String,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
     /// The stored sessions, newest first
     Sessions {
         /// At most this many
@@ -268,8 +299,10 @@ pub(crate) enum RecordCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct EventArgs {
-    /// Read events from standard input as JSON: one object, or one object per line
-    #[arg(long, value_name = "-", conflicts_with_all = ["agent", "status"])]
+    /// Without a value: print the result as JSON (the ids, and whether each was new).
+    /// With `-`: read the events from standard input as JSON (one object, an array, or one
+    /// object per line), all in one write, and print the result as JSON
+    #[arg(long, value_name = "-", num_args = 0..=1, default_missing_value = "")]
     pub(crate) json: Option<String>,
     /// The agent that ran
     #[arg(long, required_unless_present = "json")]
@@ -336,10 +369,10 @@ pub(crate) struct SessionArgs {
     #[arg(long = "ticket", value_name = "KEY")]
     pub(crate) tickets: Vec<String>,
     /// Tokens (default: the sum of its recorded events)
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) tokens: Option<u64>,
     /// Cost in US dollars (default: the sum of its recorded events)
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
     pub(crate) cost: Option<f64>,
     /// RFC 3339 start (default: its first recorded event, else now)
     #[arg(long, value_name = "TS")]
@@ -376,6 +409,49 @@ pub(crate) enum SessionStatusArg {
     Continue,
     Error,
     Complete,
+}
+
+/// What `report` adds up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MeasureArg {
+    /// Estimated cost in US dollars
+    Cost,
+    /// Tokens
+    Tokens,
+}
+
+/// How `report` groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GroupByArg {
+    /// By agent
+    Agent,
+    /// By model
+    Model,
+    /// By ticket
+    Ticket,
+    /// By the UTC day the event ended
+    Day,
+}
+
+impl From<MeasureArg> for metrics_types::view::Measure {
+    fn from(arg: MeasureArg) -> Self {
+        match arg {
+            MeasureArg::Cost => metrics_types::view::Measure::Cost,
+            MeasureArg::Tokens => metrics_types::view::Measure::Tokens,
+        }
+    }
+}
+
+impl From<GroupByArg> for metrics_types::view::GroupBy {
+    fn from(arg: GroupByArg) -> Self {
+        use metrics_types::view::GroupBy;
+        match arg {
+            GroupByArg::Agent => GroupBy::Agent,
+            GroupByArg::Model => GroupBy::Model,
+            GroupByArg::Ticket => GroupBy::Ticket,
+            GroupByArg::Day => GroupBy::Day,
+        }
+    }
 }
 
 /// A switch.
@@ -459,7 +535,7 @@ fn parse_lock_timeout(text: &str) -> Result<std::time::Duration, String> {
 mod tests {
     use std::time::Duration;
 
-    use super::parse_lock_timeout;
+    use super::{parse_lock_timeout, parse_when};
 
     #[test]
     fn lock_timeouts_read_like_people_write_them() {
@@ -469,6 +545,23 @@ mod tests {
         assert_eq!(parse_lock_timeout("1m 30s"), Ok(Duration::from_secs(90)));
         for bad in ["nan", "inf", "-1", "-2s", "soon", ""] {
             assert!(parse_lock_timeout(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn since_and_until_take_a_time_or_an_age() {
+        let at = parse_when("2026-02-14T17:00:00Z").unwrap();
+        assert_eq!(at.to_string(), "2026-02-14T17:00:00Z");
+        let now = crate::clock::now().instant();
+        for (age, seconds) in
+            [("90s", 90), ("30m", 1800), ("1h", 3600), ("2d", 172_800), ("1h 30m", 5400)]
+        {
+            let then = parse_when(age).unwrap().instant();
+            let back = now.duration_since(then).as_secs();
+            assert!((seconds - 5..=seconds).contains(&back), "{age}: {back} s");
+        }
+        for bad in ["soon", "", "yesterday", "1 fortnight"] {
+            assert!(parse_when(bad).is_err(), "{bad:?} was accepted");
         }
     }
 }

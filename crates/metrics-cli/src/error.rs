@@ -25,6 +25,8 @@ pub(crate) enum CliError {
     NoStore { path: PathBuf },
     #[error("no agent named {name:?} in {} (known: {known})", .path.display())]
     UnknownAgent { name: String, path: PathBuf, known: String },
+    #[error("{what} in {}", .path.display())]
+    NotFound { what: String, path: PathBuf },
     #[error("{message}")]
     Usage { message: String },
     #[error("invalid input: {message}; nothing was recorded")]
@@ -49,7 +51,9 @@ impl CliError {
         match self {
             CliError::Store(err) => store_class(err),
             CliError::NoStore { .. } => ExitClass::NoStore,
-            CliError::UnknownAgent { .. } | CliError::Usage { .. } => ExitClass::Usage,
+            CliError::UnknownAgent { .. } | CliError::NotFound { .. } | CliError::Usage { .. } => {
+                ExitClass::Usage
+            }
             CliError::InvalidInput { .. }
             | CliError::SkippedLines { .. }
             | CliError::CheckFailed { .. } => ExitClass::InvalidData,

@@ -10,7 +10,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_types::view::{
-    AgentView, AgentsView, EventQuery, EventsView, SessionsView, StatusView,
+    AgentView, AgentsView, EventQuery, EventsView, GroupBy, Measure, ReportView, SessionView,
+    SessionsView, StatusView, TicketView,
 };
 use metrics_types::{EventInput, EventStatus, RecordOutcome, SessionInput, Timestamp};
 use tokio_stream::StreamExt;
@@ -34,6 +35,9 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/agents/{name}", get(agent))
         .route("/api/v1/events", get(events).post(post_events))
         .route("/api/v1/sessions", get(sessions).post(post_session))
+        .route("/api/v1/sessions/{id}", get(session))
+        .route("/api/v1/tickets/{key}", get(ticket))
+        .route("/api/v1/report", get(report))
         .route("/api/v1/stream", get(stream))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
@@ -179,6 +183,53 @@ async fn sessions(State(app): State<App>, Query(params): Params) -> Result<Respo
     let snapshot = app.snapshot();
     let agent = params.get("agent").map(String::as_str);
     Ok(json_response(&SessionsView::of(&snapshot.state, agent, limit)))
+}
+
+async fn session(State(app): State<App>, Path(id): Path<String>) -> Response {
+    let snapshot = app.snapshot();
+    match SessionView::of(&snapshot.state, &id) {
+        Some(view) => json_response(&view),
+        None => error_response(StatusCode::NOT_FOUND, &format!("no session {id:?}")),
+    }
+}
+
+async fn ticket(State(app): State<App>, Path(key): Path<String>) -> Response {
+    let snapshot = app.snapshot();
+    match TicketView::of(&snapshot.state, &key) {
+        Some(view) => json_response(&view),
+        None => {
+            error_response(StatusCode::NOT_FOUND, &format!("no stored event names ticket {key:?}"))
+        }
+    }
+}
+
+/// `report?measure=cost|tokens&by=agent|model|ticket|day&since=&until=`.
+async fn report(State(app): State<App>, Query(params): Params) -> Result<Response, ApiError> {
+    only_known(&params, &["measure", "by", "since", "until"])?;
+    let measure = match params.get("measure").map(String::as_str) {
+        None | Some("cost") => Measure::Cost,
+        Some("tokens") => Measure::Tokens,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "measure {other:?}: expected cost or tokens"
+            )));
+        }
+    };
+    let by = match params.get("by").map(String::as_str) {
+        None | Some("agent") => GroupBy::Agent,
+        Some("model") => GroupBy::Model,
+        Some("ticket") => GroupBy::Ticket,
+        Some("day") => GroupBy::Day,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "by {other:?}: expected agent, model, ticket or day"
+            )));
+        }
+    };
+    let mut window = EventQuery::default();
+    window.since = parse_time(&params, "since")?;
+    window.until = parse_time(&params, "until")?;
+    Ok(json_response(&ReportView::of(&app.snapshot().state, measure, by, &window)))
 }
 
 /// Server-sent events: `change` with the generation and the file's `updated_at`, once at

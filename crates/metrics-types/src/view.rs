@@ -71,8 +71,9 @@ pub struct Totals {
     pub total_cost_usd: f64,
     /// Agent time ever recorded, in seconds.
     pub total_duration_seconds: f64,
-    /// Invocations ever recorded, over all agents.
-    pub total_invocations: u64,
+    /// Invocations ever recorded, over all agents (a wide integer: a sum over many agents
+    /// never overflows).
+    pub total_invocations: u128,
     /// Events in the file now (older ones are evicted).
     pub events_stored: usize,
     /// Sessions in the file now.
@@ -92,7 +93,8 @@ impl Totals {
             total_invocations: state
                 .agents()
                 .values()
-                .fold(0u64, |sum, p| sum.saturating_add(p.total_invocations())),
+                .map(|p| u128::from(p.total_invocations()))
+                .sum(),
             events_stored: state.events().len(),
             sessions_stored: state.sessions().len(),
             updated_at: state.updated_at().map(|at| at.to_string()),
@@ -311,6 +313,273 @@ impl<'a> SessionsView<'a> {
             .take(limit.unwrap_or(usize::MAX))
             .collect();
         SessionsView { schema_version: SCHEMA_VERSION, view: "sessions", sessions }
+    }
+}
+
+/// What a report adds up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Estimated cost in US dollars.
+    Cost,
+    /// Tokens.
+    Tokens,
+}
+
+/// What a report groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    /// The agent's name.
+    Agent,
+    /// The model used (`(none)` when the event names none).
+    Model,
+    /// The ticket (`(none)` when the event has none).
+    Ticket,
+    /// The UTC day the event ended (`2026-02-14`).
+    Day,
+}
+
+/// One group of a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ReportRow {
+    /// The agent, model, ticket or day.
+    pub key: String,
+    /// Stored events in the group.
+    pub events: u64,
+    /// Their tokens (a wide integer: a sum of many stored counts never overflows).
+    pub total_tokens: u128,
+    /// Their estimated cost in US dollars.
+    pub total_cost_usd: f64,
+}
+
+/// `report cost|tokens --by ...`: the stored events (those the file still holds; older ones
+/// are evicted) that ended in the window, added up per group. Rows are by the measure, largest
+/// first (by day: oldest day first).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ReportView {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// `"report"`.
+    pub view: &'static str,
+    /// What is added up.
+    pub measure: Measure,
+    /// What rows are.
+    pub by: GroupBy,
+    /// The window's start (inclusive), if any.
+    pub since: Option<String>,
+    /// The window's end (exclusive), if any.
+    pub until: Option<String>,
+    /// One row per group.
+    pub rows: Vec<ReportRow>,
+    /// All rows added up.
+    pub total: ReportRow,
+}
+
+impl ReportView {
+    /// The report of `state`'s stored events that `query` selects (its `limit` is ignored).
+    pub fn of(
+        state: &DashboardState,
+        measure: Measure,
+        by: GroupBy,
+        query: &EventQuery,
+    ) -> ReportView {
+        let mut all = query.clone();
+        all.limit = None;
+        let mut groups: std::collections::BTreeMap<String, ReportRow> =
+            std::collections::BTreeMap::new();
+        let mut total =
+            ReportRow { key: "total".to_owned(), events: 0, total_tokens: 0, total_cost_usd: 0.0 };
+        for event in all.select(state) {
+            let key = match by {
+                GroupBy::Agent => event.agent_name().to_owned(),
+                GroupBy::Model => or_none(event.model_used()),
+                GroupBy::Ticket => or_none(event.ticket_key()),
+                GroupBy::Day => event.ended_at().instant().strftime("%Y-%m-%d").to_string(),
+            };
+            let row = groups.entry(key.clone()).or_insert_with(|| ReportRow {
+                key,
+                events: 0,
+                total_tokens: 0,
+                total_cost_usd: 0.0,
+            });
+            for row in [row, &mut total] {
+                row.events += 1;
+                row.total_tokens += u128::from(event.total_tokens());
+                row.total_cost_usd += event.estimated_cost_usd();
+            }
+        }
+        let mut rows: Vec<ReportRow> = groups.into_values().collect();
+        if by != GroupBy::Day {
+            match measure {
+                Measure::Cost => rows.sort_by(|a, b| b.total_cost_usd.total_cmp(&a.total_cost_usd)),
+                Measure::Tokens => rows.sort_by_key(|row| std::cmp::Reverse(row.total_tokens)),
+            }
+        }
+        ReportView {
+            schema_version: SCHEMA_VERSION,
+            view: "report",
+            measure,
+            by,
+            since: query.since.map(|at| at.to_string()),
+            until: query.until.map(|at| at.to_string()),
+            rows,
+            total,
+        }
+    }
+}
+
+fn or_none(text: &str) -> String {
+    if text.is_empty() { "(none)".to_owned() } else { text.to_owned() }
+}
+
+/// Totals of a set of events: a ticket's or a session's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct StoryTotals {
+    /// Events.
+    pub events: u64,
+    /// Events by status (`success`, `error`, ...).
+    pub by_status: std::collections::BTreeMap<String, u64>,
+    /// Their tokens (a wide integer: a sum of many stored counts never overflows).
+    pub total_tokens: u128,
+    /// Their estimated cost in US dollars.
+    pub total_cost_usd: f64,
+    /// Their time, in seconds.
+    pub total_duration_seconds: f64,
+    /// The first start.
+    pub first_started_at: Option<String>,
+    /// The last end.
+    pub last_ended_at: Option<String>,
+}
+
+impl StoryTotals {
+    fn of(events: &[&AgentEvent]) -> StoryTotals {
+        let mut by_status = std::collections::BTreeMap::new();
+        for event in events {
+            *by_status.entry(event.status().to_string()).or_insert(0) += 1;
+        }
+        StoryTotals {
+            events: events.len() as u64,
+            by_status,
+            total_tokens: events.iter().map(|e| u128::from(e.total_tokens())).sum(),
+            total_cost_usd: events.iter().fold(0.0, |sum, e| sum + e.estimated_cost_usd()),
+            total_duration_seconds: events.iter().fold(0.0, |sum, e| sum + e.duration_seconds()),
+            first_started_at: events
+                .iter()
+                .map(|e| e.started_at())
+                .min_by_key(Timestamp::instant)
+                .map(|at| at.to_string()),
+            last_ended_at: events
+                .iter()
+                .map(|e| e.ended_at())
+                .max_by_key(Timestamp::instant)
+                .map(|at| at.to_string()),
+        }
+    }
+}
+
+/// In first-use order, without repeats.
+fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for value in values.filter(|value| !value.is_empty()) {
+        if !seen.contains(&value) {
+            seen.push(value);
+        }
+    }
+    seen
+}
+
+/// Events oldest first (by end time; ties in recorded order).
+fn oldest_first(mut events: Vec<&AgentEvent>) -> Vec<&AgentEvent> {
+    events.reverse();
+    events
+}
+
+/// `ticket KEY`: one ticket's story: its stored events oldest first, the agents and sessions
+/// that worked on it, and their totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct TicketView<'a> {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// `"ticket"`.
+    pub view: &'static str,
+    /// The ticket.
+    pub ticket_key: &'a str,
+    /// Agents in first-use order.
+    pub agents: Vec<&'a str>,
+    /// Sessions in first-use order.
+    pub sessions: Vec<&'a str>,
+    /// Totals of its events.
+    pub totals: StoryTotals,
+    /// Its stored events, oldest first.
+    pub events: Vec<&'a AgentEvent>,
+}
+
+impl<'a> TicketView<'a> {
+    /// The story of `ticket`, or `None` when no stored event names it.
+    pub fn of(state: &'a DashboardState, ticket: &'a str) -> Option<TicketView<'a>> {
+        let query = EventQuery { ticket: Some(ticket.to_owned()), ..EventQuery::default() };
+        let events = oldest_first(query.select(state));
+        if events.is_empty() {
+            return None;
+        }
+        Some(TicketView {
+            schema_version: SCHEMA_VERSION,
+            view: "ticket",
+            ticket_key: ticket,
+            agents: distinct(events.iter().map(|e| e.agent_name())),
+            sessions: distinct(events.iter().map(|e| e.session_id())),
+            totals: StoryTotals::of(&events),
+            events,
+        })
+    }
+}
+
+/// `session ID`: one session's summary (once recorded) and its stored events, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SessionView<'a> {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// `"session"`.
+    pub view: &'static str,
+    /// The session.
+    pub session_id: &'a str,
+    /// Its summary, as stored, when it has been recorded.
+    pub summary: Option<&'a SessionSummary>,
+    /// Agents of its stored events, in first-use order.
+    pub agents: Vec<&'a str>,
+    /// Tickets of its stored events, in first-use order.
+    pub tickets: Vec<&'a str>,
+    /// Totals of its stored events.
+    pub totals: StoryTotals,
+    /// Its stored events, oldest first.
+    pub events: Vec<&'a AgentEvent>,
+}
+
+impl<'a> SessionView<'a> {
+    /// The session `id`, or `None` when neither a summary nor a stored event names it.
+    pub fn of(state: &'a DashboardState, id: &'a str) -> Option<SessionView<'a>> {
+        let query = EventQuery { session: Some(id.to_owned()), ..EventQuery::default() };
+        let events = oldest_first(query.select(state));
+        let summary = state.sessions().iter().find(|s| s.session_id() == id);
+        if events.is_empty() && summary.is_none() {
+            return None;
+        }
+        Some(SessionView {
+            schema_version: SCHEMA_VERSION,
+            view: "session",
+            session_id: id,
+            summary,
+            agents: distinct(events.iter().map(|e| e.agent_name())),
+            tickets: distinct(events.iter().map(|e| e.ticket_key())),
+            totals: StoryTotals::of(&events),
+            events,
+        })
     }
 }
 

@@ -7,6 +7,7 @@ mod demo;
 mod export;
 mod init;
 mod record;
+mod report;
 mod serve;
 mod show;
 
@@ -144,6 +145,13 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
             show::events(context, &filter, output.json)
         }
         Command::Sessions { limit, output } => show::sessions(context, *limit, output.json),
+        Command::Report { measure, by, since, until, output } => {
+            let mut window = metrics_types::view::EventQuery::default();
+            (window.since, window.until) = (*since, *until);
+            report::report(context, (*measure).into(), (*by).into(), &window, output.json)
+        }
+        Command::Ticket { key, output } => report::ticket(context, key, output.json),
+        Command::Session { id, output } => report::session(context, id, output.json),
         Command::Check { output } => check::check(context, output.json),
         Command::Recover { force, from, output } => {
             check::recover(context, *force, from.as_deref(), output.json)

@@ -13,19 +13,64 @@ use crate::commands::Context;
 use crate::error::CliError;
 
 pub(crate) fn event(context: &mut Context, args: &EventArgs) -> Result<String, CliError> {
-    if let Some(source) = &args.json {
-        return events_from_stdin(context, source);
+    match args.json.as_deref() {
+        Some("-") if args.agent.is_some() || args.status.is_some() => {
+            return Err(CliError::Usage {
+                message: "--json - reads the events from standard input; it cannot be combined with --agent or --status".to_owned(),
+            });
+        }
+        Some("-") => return events_from_stdin(context),
+        Some("") | None => {}
+        Some(other) => {
+            return Err(CliError::Usage {
+                message: format!("--json takes `-` (standard input) or no value, not {other:?}"),
+            });
+        }
     }
     let event = event_from_args(args)?;
-    let (id, agent, status) =
-        (event.event_id().to_owned(), event.agent_name().to_owned(), event.status().clone());
+    let id = event.event_id().to_owned();
     let store = context.open_store()?;
     let outcome = store.record_event(event)?;
     context.note_recovery(&store);
-    Ok(match outcome {
-        RecordOutcome::Recorded { .. } => format!("recorded event {id} ({agent}, {status})\n"),
-        RecordOutcome::Duplicate => format!("event {id} was already recorded; nothing changed\n"),
-    })
+    let recorded = matches!(outcome, RecordOutcome::Recorded { .. });
+    if args.json.is_some() {
+        return Ok(super::json(&RecordedView::of(&[id], &[recorded])));
+    }
+    if !recorded {
+        context
+            .notes
+            .push(format!("agent-metrics: event {id} was already recorded; nothing changed"));
+    }
+    Ok(format!("{id}\n"))
+}
+
+/// What `record event --json` prints: each event's id and whether this write stored it.
+#[derive(serde::Serialize)]
+struct RecordedView<'a> {
+    schema_version: u32,
+    view: &'static str,
+    events: Vec<RecordedEvent<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct RecordedEvent<'a> {
+    event_id: &'a str,
+    recorded: bool,
+}
+
+impl<'a> RecordedView<'a> {
+    fn of(ids: &'a [String], recorded: &[bool]) -> RecordedView<'a> {
+        let events = ids
+            .iter()
+            .zip(recorded)
+            .map(|(id, recorded)| RecordedEvent { event_id: id, recorded: *recorded })
+            .collect();
+        RecordedView {
+            schema_version: metrics_types::view::SCHEMA_VERSION,
+            view: "recorded",
+            events,
+        }
+    }
 }
 
 fn event_from_args(args: &EventArgs) -> Result<AgentEvent, CliError> {
@@ -60,35 +105,64 @@ fn event_from_args(args: &EventArgs) -> Result<AgentEvent, CliError> {
     })
 }
 
-fn events_from_stdin(context: &mut Context, source: &str) -> Result<String, CliError> {
-    if source != "-" {
-        return Err(CliError::Usage {
-            message: format!("--json takes `-` (standard input), not {source:?}"),
-        });
-    }
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).map_err(CliError::Stdin)?;
+fn events_from_stdin(context: &mut Context) -> Result<String, CliError> {
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes).map_err(CliError::Stdin)?;
+    let text = String::from_utf8(bytes).map_err(|err| CliError::InvalidInput {
+        message: format!(
+            "standard input is not UTF-8 (at byte {})",
+            err.utf8_error().valid_up_to()
+        ),
+    })?;
     let events = parse_event_inputs(&text)?;
-    let count = events.len();
     let ids: Vec<String> = events.iter().map(|event| event.event_id().to_owned()).collect();
     let store = context.open_store()?;
     let outcome = store.record_events(events)?;
     context.note_recovery(&store);
     if context.verbose {
-        context.notes.extend(ids.iter().map(|id| format!("agent-metrics: event {id}")));
+        context.notes.push(format!(
+            "agent-metrics: recorded {} of {} event(s) in one write ({} already recorded, {} old event(s) evicted)",
+            outcome.recorded,
+            ids.len(),
+            outcome.duplicates,
+            outcome.evicted
+        ));
     }
-    Ok(format!(
-        "recorded {} of {count} event(s) in one write ({} already recorded, {} old event(s) evicted)\n",
-        outcome.recorded, outcome.duplicates, outcome.evicted
-    ))
+    // The first occurrence of an id not already stored is the one recorded.
+    let mut duplicates = outcome.duplicate_ids;
+    let recorded: Vec<bool> = ids
+        .iter()
+        .rev()
+        .map(|id| match duplicates.iter().position(|dup| dup == id) {
+            Some(at) => {
+                duplicates.swap_remove(at);
+                false
+            }
+            None => true,
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    Ok(super::json(&RecordedView::of(&ids, &recorded)))
 }
 
 /// `record stream`: records each line of standard input as it arrives and acknowledges it.
 pub(crate) fn stream(context: &mut Context, stats: bool) -> Result<String, CliError> {
     let store = context.open_store()?;
     let mut invalid_lines = 0usize;
-    for (idx, line) in std::io::stdin().lock().lines().enumerate() {
+    for (idx, line) in std::io::stdin().lock().split(b'\n').enumerate() {
         let line = line.map_err(CliError::Stdin)?;
+        // A line that is not UTF-8 is refused alone, like a line that is not JSON.
+        let line = match String::from_utf8(line) {
+            Ok(line) => line,
+            Err(err) => {
+                invalid_lines += 1;
+                let at = err.utf8_error().valid_up_to();
+                acknowledge(&format!("invalid line {}: not UTF-8 (at byte {at})", idx + 1))?;
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
@@ -173,6 +247,13 @@ fn new_event_id() -> String {
 }
 
 pub(crate) fn session(context: &mut Context, args: &SessionArgs) -> Result<String, CliError> {
+    if let Some(cost) = args.cost
+        && !(cost.is_finite() && cost >= 0.0)
+    {
+        return Err(CliError::Usage {
+            message: format!("--cost must be a non-negative number of US dollars, not {cost}"),
+        });
+    }
     let store = context.open_store()?;
     // Check what needs no state first, so a usage error is a usage error.
     let started_at = args.started_at.as_deref().map(parse_time).transpose()?;

@@ -243,7 +243,7 @@ fn agent_table(out: &mut String, state: &DashboardState, now: Timestamp, paint: 
     }
 }
 
-fn event_table(out: &mut String, events: &[&AgentEvent], paint: Painter) {
+pub(crate) fn event_table(out: &mut String, events: &[&AgentEvent], paint: Painter) {
     if events.is_empty() {
         out.push_str("no events\n");
         return;

@@ -235,3 +235,61 @@ fn a_full_output_is_an_error_with_a_message() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot write standard output"), "{stderr}");
 }
+
+/// Issue 16: bad UTF-8 is invalid data (3), not an I/O error (5); `record stream` reports
+/// the line and goes on.
+#[test]
+fn input_that_is_not_utf8_is_invalid_data_and_the_stream_goes_on() {
+    let env = TestEnv::with_sample();
+    let before = std::fs::read(env.store()).unwrap();
+    let run = env.run_with_stdin_bytes(
+        &["record", "event", "--json", "-"],
+        b"{\"agent\": \"\xff\", \"status\": \"success\"}",
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("standard input is not UTF-8 (at byte 11)"), "{}", run.stderr);
+    assert_eq!(std::fs::read(env.store()).unwrap(), before, "nothing was recorded");
+    let lines = b"{\"event_id\": \"u1\", \"agent\": \"a\", \"status\": \"success\"}\n\xff\xfe\n{\"event_id\": \"u2\", \"agent\": \"a\", \"status\": \"success\"}\n";
+    let run = env.run_with_stdin_bytes(&["record", "stream"], lines);
+    assert_eq!(run.stdout, "ok u1\ninvalid line 2: not UTF-8 (at byte 0)\nok u2\n");
+    assert_eq!(run.code, 3, "{}", run.stderr);
+}
+
+#[test]
+fn bad_session_flags_are_usage_errors() {
+    let env = TestEnv::with_sample();
+    let args =
+        ["record", "session", "--session", "s-9", "--type", "initializer", "--status", "complete"];
+    let run = env.run(&[&args[..], &["--cost", "-1"]].concat());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--cost must be a non-negative number"), "{}", run.stderr);
+    let run = env.run(&[&args[..], &["--tokens", "-5"]].concat());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = env.run(&["record", "event", "--json", "-", "--agent", "a"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot be combined with --agent"), "{}", run.stderr);
+}
+
+/// Issue 16: `record event` prints only the id, so scripts need no parsing; `--json` says
+/// which ids were new.
+#[test]
+fn record_event_prints_only_the_id() {
+    let env = TestEnv::with_sample();
+    let run = env.run(&["record", "event", "--agent", "a", "--status", "success"]);
+    assert_eq!(run.code, 0);
+    let id = run.stdout.trim_end();
+    assert_eq!(id.len(), 36, "a UUID and nothing else: {:?}", run.stdout);
+    assert_eq!(run.stdout, format!("{id}\n"));
+    let again = env.run(&[
+        "record",
+        "event",
+        "--agent",
+        "a",
+        "--status",
+        "success",
+        "--event-id",
+        id,
+        "--json",
+    ]);
+    assert_eq!(again.json()["events"], serde_json::json!([{ "event_id": id, "recorded": false }]));
+}

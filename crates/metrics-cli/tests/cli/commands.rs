@@ -449,13 +449,14 @@ fn init_and_record() {
         "pr:#3",
     ];
     assert_snapshot!(env.run(&args).snapshot(), @"
-    recorded event evt-1 (coding, success)
+    evt-1
     --- stderr ---
     --- exit 0 ---
     ");
     assert_snapshot!(env.run(&args).snapshot(), @"
-    event evt-1 was already recorded; nothing changed
+    evt-1
     --- stderr ---
+    agent-metrics: event evt-1 was already recorded; nothing changed
     --- exit 0 ---
     ");
     let session =
@@ -531,20 +532,46 @@ fn record_events_from_standard_input() {
 
 {"event_id": "a", "agent_name": "coding", "status": "success", "ended_at": "2026-02-14T17:00:00Z"}
 "#;
-    assert_snapshot!(env.run_with_stdin(&["record", "event", "--json", "-"], lines).snapshot(), @"
-    recorded 2 of 3 event(s) in one write (1 already recorded, 0 old event(s) evicted)
+    assert_snapshot!(env.run_with_stdin(&["record", "event", "--json", "-"], lines).snapshot(), @r#"
+    {
+      "schema_version": 1,
+      "view": "recorded",
+      "events": [
+        {
+          "event_id": "a",
+          "recorded": true
+        },
+        {
+          "event_id": "b",
+          "recorded": true
+        },
+        {
+          "event_id": "a",
+          "recorded": false
+        }
+      ]
+    }
     --- stderr ---
     --- exit 0 ---
-    ");
+    "#);
     let one = r#"{
         "event_id": "c", "agent_name": "coding", "status": "error", "error_message": "tests failed",
         "started_at": "2026-02-14T17:02:00+00:00", "ended_at": "2026-02-14T17:02:30.5+00:00"
     }"#;
-    assert_snapshot!(env.run_with_stdin(&["record", "event", "--json", "-"], one).snapshot(), @"
-    recorded 1 of 1 event(s) in one write (0 already recorded, 0 old event(s) evicted)
+    assert_snapshot!(env.run_with_stdin(&["record", "event", "--json", "-"], one).snapshot(), @r#"
+    {
+      "schema_version": 1,
+      "view": "recorded",
+      "events": [
+        {
+          "event_id": "c",
+          "recorded": true
+        }
+      ]
+    }
     --- stderr ---
     --- exit 0 ---
-    ");
+    "#);
     assert_snapshot!(env.run(&["events"]).snapshot(), @"
     ENDED (UTC)      AGENT        STATUS    TOKENS     COST    TIME  TICKET / ID
     2026-02-14 17:02 coding       error          0  $0.0000   30.5s  c
@@ -701,4 +728,75 @@ fn human_output_fits_80_columns() {
             );
         }
     }
+}
+
+/// Issue 16: the questions an operator asks, as tables and as views.
+#[test]
+fn reports_tickets_and_sessions() {
+    let env = TestEnv::with_sample();
+    assert_snapshot!(env.run(&["report", "cost", "--by", "model"]).snapshot(), @"
+    MODEL                     EVENTS       COST  SHARE
+    claude-sonnet-4-5              3    $0.0882    76%
+    claude-haiku-4-5               2    $0.0279    24%
+    total                          5    $0.1161   100%
+    over the events the store still holds (older ones are evicted; lifetime totals per agent are in `agents`)
+    --- stderr ---
+    --- exit 0 ---
+    ");
+    assert_snapshot!(env.run(&["report", "tokens", "--by", "day", "--since", "2026-02-14T17:30:00Z"]).snapshot(), @"
+    DAY (UTC)                 EVENTS     TOKENS  SHARE
+    2026-02-14                     2       4.4k   100%
+    total                          2       4.4k   100%
+    over the events the store still holds (older ones are evicted; lifetime totals per agent are in `agents`)
+    --- stderr ---
+    --- exit 0 ---
+    ");
+    assert_snapshot!(env.run(&["ticket", "AI-44"]).snapshot(), @"
+    Ticket AI-44
+      Agents    coding, github
+      Sessions  sess-0001
+      Events    3 (3 success)
+      Totals    8.5k tokens · $0.0765 · 1m 34s of agent time
+      When      2026-02-14 17:10 to 2026-02-14 17:20 (UTC)
+
+    ENDED (UTC)      AGENT        STATUS    TOKENS     COST    TIME  TICKET / ID
+    2026-02-14 17:10 coding       success     3.5k  $0.0315   41.5s  AI-44
+    2026-02-14 17:12 coding       success     3.0k  $0.0270   37.0s  AI-44
+    2026-02-14 17:20 github       success     2.0k  $0.0180   15.0s  AI-44
+    --- stderr ---
+    --- exit 0 ---
+    ");
+    assert_snapshot!(env.run(&["session", "sess-0001"]).snapshot(), @"
+    Session sess-0001
+      Summary   #1 initializer, continue; it counts 8.5k tokens and $0.0765
+      Agents    coding, github
+      Tickets   AI-44
+      Events    3 (3 success)
+      Totals    8.5k tokens · $0.0765 · 1m 34s of agent time
+      When      2026-02-14 17:10 to 2026-02-14 17:20 (UTC)
+
+    ENDED (UTC)      AGENT        STATUS    TOKENS     COST    TIME  TICKET / ID
+    2026-02-14 17:10 coding       success     3.5k  $0.0315   41.5s  AI-44
+    2026-02-14 17:12 coding       success     3.0k  $0.0270   37.0s  AI-44
+    2026-02-14 17:20 github       success     2.0k  $0.0180   15.0s  AI-44
+    --- stderr ---
+    --- exit 0 ---
+    ");
+    assert_snapshot!(env.run(&["session", "nope"]).snapshot(), @r#"
+    --- stderr ---
+    agent-metrics: error: no session "nope" (neither a summary nor a stored event) in ./.agent_metrics.json
+    --- exit 2 ---
+    "#);
+    let report = env.run(&["report", "tokens", "--by", "agent", "--json"]).json();
+    assert_eq!(
+        (report["schema_version"].as_u64(), report["view"].as_str()),
+        (Some(1), Some("report"))
+    );
+    assert_eq!(report["total"]["events"], 5);
+    let ticket = env.run(&["ticket", "AI-44", "--json"]).json();
+    assert_eq!(ticket["view"], "ticket");
+    let events = env
+        .run(&["events", "--ticket", "AI-44", "--since", "2026-02-14T17:00:00Z", "--json"])
+        .json();
+    assert!(events["events"].as_array().unwrap().iter().all(|e| e["ticket_key"] == "AI-44"));
 }

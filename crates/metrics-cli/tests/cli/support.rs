@@ -91,6 +91,11 @@ impl TestEnv {
     }
 
     pub(crate) fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        self.run_with_stdin_bytes(args, stdin.as_bytes())
+    }
+
+    /// Runs a command with raw bytes on standard input (not necessarily UTF-8).
+    pub(crate) fn run_with_stdin_bytes(&self, args: &[&str], stdin: &[u8]) -> Run {
         let mut child = self
             .command(args)
             .stdin(Stdio::piped())
@@ -98,7 +103,7 @@ impl TestEnv {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
         let output = child.wait_with_output().unwrap();
         self.normalise(&output)
     }

@@ -37,6 +37,9 @@ fn every_view_answers_with_its_schema_version_and_the_file_format_names() {
         ("/api/v1/agents/coding", "agent"),
         ("/api/v1/events", "events"),
         ("/api/v1/sessions", "sessions"),
+        ("/api/v1/sessions/s-1", "session"),
+        ("/api/v1/tickets/AI-7", "ticket"),
+        ("/api/v1/report?measure=tokens&by=day", "report"),
     ] {
         let reply = server.get(path);
         assert_eq!(reply.status, 200, "{path}: {}", reply.body);
@@ -84,6 +87,9 @@ fn bad_requests_get_a_status_and_a_message() {
         ("/api/v1/events?since=yesterday", 400, "since:"),
         ("/api/v1/events?limit=-1", 400, "limit \"-1\" is not a count"),
         ("/api/v1/agents/nobody", 404, "no agent named \"nobody\""),
+        ("/api/v1/tickets/AI-404", 404, "no stored event names ticket \"AI-404\""),
+        ("/api/v1/sessions/s-404", 404, "no session \"s-404\""),
+        ("/api/v1/report?by=week", 400, "expected agent, model, ticket or day"),
         ("/api/v1/nothing", 404, "no such route"),
         ("/../../etc/passwd", 404, "no such route"),
     ] {
