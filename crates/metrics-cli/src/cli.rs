@@ -46,6 +46,21 @@ pub(crate) struct GlobalArgs {
     /// Say which file is used, and what the store did
     #[arg(long, short, global = true)]
     pub(crate) verbose: bool,
+    /// Colour: `auto` (a terminal, unless NO_COLOR, CLICOLOR=0 or TERM=dumb; CLICOLOR_FORCE
+    /// forces it), `always` or `never`
+    #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t = ColorArg::Auto)]
+    pub(crate) color: ColorArg,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorArg {
+    /// Colour on a terminal, as the environment allows
+    Auto,
+    /// Always colour
+    Always,
+    /// Never colour
+    Never,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,9 +1,10 @@
-//! Colour and number formatting for people: colour only on a terminal and never when
-//! `NO_COLOR` is set (<https://no-color.org>).
-
-use std::io::IsTerminal;
+//! Colour and number formatting for people. Whether to colour is `anstream`'s decision
+//! (`--color`, then `NO_COLOR`, `CLICOLOR_FORCE`, `CLICOLOR`, `TERM=dumb`, and whether standard
+//! output is a terminal); cell widths are display widths (`unicode-width`), so wide characters
+//! keep the columns aligned.
 
 use anstyle::{AnsiColor, Style};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Paints text when colour is wanted, and passes it through otherwise.
 #[derive(Debug, Clone, Copy)]
@@ -12,10 +13,16 @@ pub(crate) struct Painter {
 }
 
 impl Painter {
-    /// Colour when standard output is a terminal and `NO_COLOR` is unset or empty.
-    pub(crate) fn for_stdout() -> Painter {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-        Painter { enabled: !no_color && std::io::stdout().is_terminal() }
+    /// Colour as `--color` (`choice`) and the environment decide for standard output.
+    pub(crate) fn for_stdout(choice: crate::cli::ColorArg) -> Painter {
+        let choice = match choice {
+            crate::cli::ColorArg::Auto => anstream::ColorChoice::Auto,
+            crate::cli::ColorArg::Always => anstream::ColorChoice::Always,
+            crate::cli::ColorArg::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+        let resolved = anstream::AutoStream::choice(&std::io::stdout());
+        Painter { enabled: resolved != anstream::ColorChoice::Never }
     }
 
     fn paint(self, style: Style, text: &str) -> String {
@@ -93,20 +100,47 @@ pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(shown)
 }
 
-/// Cuts `text` (made [`safe`] first) to `width` characters, marking the cut with `…`.
+/// `text` (made [`safe`] first) cut to `width` display columns, the cut marked with `…`. A
+/// CJK character counts two columns, a combining mark none.
 pub(crate) fn fit(text: &str, width: usize) -> String {
     let text = safe(text);
-    if text.chars().count() <= width {
-        text.into_owned()
-    } else {
-        let kept: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{kept}…")
+    if text.width() <= width {
+        return text.into_owned();
     }
+    let mut kept = String::with_capacity(width + 4);
+    let mut used = 0;
+    for ch in text.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        kept.push(ch);
+        used += w;
+    }
+    kept.push('…');
+    kept
+}
+
+/// A left-aligned table cell: [`fit`], then padded with spaces to exactly `width` display
+/// columns (format strings pad by characters, which misaligns wide characters).
+pub(crate) fn cell(text: &str, width: usize) -> String {
+    let mut cell = fit(text, width);
+    let used = cell.width();
+    cell.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    cell
+}
+
+/// The terminal's width in columns (standard output's, else `COLUMNS`, else 80).
+pub(crate) fn terminal_width() -> usize {
+    if let Some((terminal_size::Width(width), _)) = terminal_size::terminal_size() {
+        return usize::from(width);
+    }
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w > 0).unwrap_or(80)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Painter, count, fit, safe, usd};
+    use super::{Painter, cell, count, fit, safe, usd};
 
     #[test]
     fn control_characters_are_shown_escaped_never_sent() {
@@ -146,5 +180,16 @@ mod tests {
         assert_eq!(usd(12.345), "$12.35");
         assert_eq!(fit("a-very-long-agent-name", 8), "a-very-…");
         assert_eq!(fit("short", 8), "short");
+    }
+
+    #[test]
+    fn cells_are_measured_in_display_columns() {
+        use unicode_width::UnicodeWidthStr;
+        assert_eq!(cell("short", 8), "short   ");
+        // Three CJK characters are six columns wide.
+        assert_eq!(cell("日本語", 8), "日本語  ");
+        assert_eq!(cell("日本語エージェント", 8).width(), 8);
+        assert_eq!(cell("日本語エージェント", 8), "日本語… ");
+        assert_eq!(cell("e\u{301}tude", 6), "e\u{301}tude ", "a combining accent takes no column");
     }
 }

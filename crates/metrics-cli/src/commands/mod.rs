@@ -44,7 +44,7 @@ impl Context {
             verbose: global.verbose,
             lock_timeout: global.lock_timeout,
             max_events: global.max_events as usize,
-            painter: Painter::for_stdout(),
+            painter: Painter::for_stdout(global.color),
             notes: Vec::new(),
             store_named,
         }

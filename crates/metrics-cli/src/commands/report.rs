@@ -12,7 +12,7 @@ use crate::clock::duration;
 use crate::commands::show::event_table;
 use crate::commands::{Context, json};
 use crate::error::CliError;
-use crate::style::{count, fit, safe, usd};
+use crate::style::{cell, count, safe, usd};
 
 pub(crate) fn report(
     context: &mut Context,
@@ -57,8 +57,7 @@ pub(crate) fn report(
         } else {
             "-".to_owned()
         };
-        let _ =
-            writeln!(out, "{:<24} {:>7} {amount:>10} {share:>6}", fit(&row.key, 24), row.events);
+        let _ = writeln!(out, "{} {:>7} {amount:>10} {share:>6}", cell(&row.key, 24), row.events);
     }
     let _ = writeln!(
         out,

@@ -11,7 +11,7 @@ use metrics_types::{AgentEvent, DashboardState, Level, Timestamp};
 use crate::clock::{ago, duration};
 use crate::commands::{Context, json};
 use crate::error::CliError;
-use crate::style::{Painter, count, fit, safe, usd};
+use crate::style::{Painter, cell, count, fit, safe, terminal_width, usd};
 
 pub(crate) fn status(
     context: &mut Context,
@@ -193,9 +193,9 @@ pub(crate) fn sessions(
             / 1e6;
         let _ = writeln!(
             out,
-            "{:<3} {:<14} {:<12} {} {:>7} {:>8} {:>7}  {}",
+            "{:<3} {} {:<12} {} {:>7} {:>8} {:>7}  {}",
             session.session_number(),
-            fit(session.session_id(), 14),
+            cell(session.session_id(), 14),
             session.session_type().as_str(),
             paint.status(session.status().as_str(), 8),
             count(session.total_tokens()),
@@ -212,9 +212,19 @@ fn agent_table(out: &mut String, state: &DashboardState, now: Timestamp, paint: 
         out.push_str("no agents recorded yet\n");
         return;
     }
+    // Wider terminals give names more room.
+    let name_width = 12 + terminal_width().saturating_sub(80).min(28);
     let header = format!(
-        "{:<12} {:<15} {:>6} {:>5} {:>4} {:>4} {:>6} {:>7} {:>8}",
-        "AGENT", "LEVEL", "XP", "CALLS", "OK%", "STRK", "AVG", "COST", "LAST"
+        "{} {:<15} {:>6} {:>5} {:>4} {:>4} {:>6} {:>7} {:>8}",
+        cell("AGENT", name_width),
+        "LEVEL",
+        "XP",
+        "CALLS",
+        "OK%",
+        "STRK",
+        "AVG",
+        "COST",
+        "LAST"
     );
     let _ = writeln!(out, "{}", paint.heading(&header));
     for (name, profile) in state.agents() {
@@ -230,8 +240,8 @@ fn agent_table(out: &mut String, state: &DashboardState, now: Timestamp, paint: 
         let last = profile.last_active().map_or_else(|| "never".to_owned(), |at| ago(at, now));
         let _ = writeln!(
             out,
-            "{:<12} {:<15} {:>6} {:>5} {rate} {:>4} {:>6} {:>7} {:>8}",
-            fit(name, 12),
+            "{} {:<15} {:>6} {:>5} {rate} {:>4} {:>6} {:>7} {:>8}",
+            cell(name, name_width),
             format!("{} {}", level.number(), level.title()),
             profile.xp(),
             profile.total_invocations(),
@@ -248,9 +258,18 @@ pub(crate) fn event_table(out: &mut String, events: &[&AgentEvent], paint: Paint
         out.push_str("no events\n");
         return;
     }
+    // Wider terminals give the agent and the ticket (or id) more room.
+    let extra = terminal_width().saturating_sub(80).min(48);
+    let (name_width, label_width) = (12 + extra / 2, 12 + extra - extra / 2);
     let header = format!(
-        "{:<16} {:<12} {:<8} {:>7} {:>8} {:>7}  {}",
-        "ENDED (UTC)", "AGENT", "STATUS", "TOKENS", "COST", "TIME", "TICKET / ID"
+        "{:<16} {} {:<8} {:>7} {:>8} {:>7}  {}",
+        "ENDED (UTC)",
+        cell("AGENT", name_width),
+        "STATUS",
+        "TOKENS",
+        "COST",
+        "TIME",
+        "TICKET / ID"
     );
     let _ = writeln!(out, "{}", paint.heading(&header));
     for event in events {
@@ -259,13 +278,13 @@ pub(crate) fn event_table(out: &mut String, events: &[&AgentEvent], paint: Paint
             if event.ticket_key().is_empty() { event.event_id() } else { event.ticket_key() };
         let _ = writeln!(
             out,
-            "{ended:<16} {:<12} {} {:>7} {:>8} {:>7}  {}",
-            fit(event.agent_name(), 12),
+            "{ended:<16} {} {} {:>7} {:>8} {:>7}  {}",
+            cell(event.agent_name(), name_width),
             paint.status(event.status().as_str(), 8),
             count(event.total_tokens()),
             usd(event.estimated_cost_usd()),
             fit(&duration(event.duration_seconds()), 7),
-            fit(label, 12)
+            fit(label, label_width)
         );
     }
 }

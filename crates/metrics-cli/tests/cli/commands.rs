@@ -800,3 +800,47 @@ fn reports_tickets_and_sessions() {
         .json();
     assert!(events["events"].as_array().unwrap().iter().all(|e| e["ticket_key"] == "AI-44"));
 }
+
+/// Issue 16: colour follows `--color` and the environment (through anstream), never a guess.
+#[test]
+fn colour_follows_the_flag_and_the_environment() {
+    let env = TestEnv::with_sample();
+    let coloured = |args: &[&str], vars: &[(&str, &str)]| {
+        let mut command = env.command(args);
+        command.env_remove("NO_COLOR");
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success());
+        output.stdout.contains(&0x1b)
+    };
+    assert!(!coloured(&["status"], &[]), "a pipe gets no colour by default");
+    assert!(coloured(&["--color", "always", "status"], &[]));
+    assert!(coloured(&["status"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!coloured(&["status"], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+    assert!(!coloured(&["--color", "never", "status"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!coloured(&["status", "--json"], &[("CLICOLOR_FORCE", "1")]), "JSON is never painted");
+}
+
+/// Issue 16: wide characters keep the columns aligned (widths are display columns).
+#[test]
+fn wide_characters_keep_tables_aligned() {
+    use unicode_width::UnicodeWidthStr;
+    let env = TestEnv::with_sample();
+    for agent in ["日本語エージェント", "短い"] {
+        assert_eq!(env.run(&["record", "event", "--agent", agent, "--status", "error"]).code, 0);
+    }
+    let table = env.run(&["events", "--status", "error", "--limit", "3"]).stdout;
+    let columns: Vec<usize> = table
+        .lines()
+        .map(|line| {
+            let at = line.find("error").or_else(|| line.find("STATUS")).unwrap();
+            line[..at].width()
+        })
+        .collect();
+    assert!(
+        columns.windows(2).all(|w| w[0] == w[1]),
+        "STATUS starts at different columns: {columns:?}\n{table}"
+    );
+}
