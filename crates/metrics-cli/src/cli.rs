@@ -103,6 +103,10 @@ pub(crate) enum Command {
         /// How many of the latest events to show
         #[arg(long, default_value_t = 5)]
         limit: usize,
+        /// Keep the status on screen and redraw it whenever the store changes (a terminal
+        /// only); `q` or Ctrl-C quits and restores the terminal
+        #[arg(long, conflicts_with = "json")]
+        watch: bool,
     },
     /// One row per agent
     Agents {

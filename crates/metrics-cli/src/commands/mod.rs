@@ -10,6 +10,7 @@ mod record;
 mod report;
 mod serve;
 mod show;
+mod watch;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -132,7 +133,8 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
         Command::Record(RecordCommand::Session(args)) => record::session(context, args),
         Command::Record(RecordCommand::Stream { stats }) => record::stream(context, *stats),
         Command::StressReader { until_exists } => check::stress_reader(context, until_exists),
-        Command::Status { output, limit } => show::status(context, output.json, *limit),
+        Command::Status { watch: true, limit, .. } => watch::run(context, *limit),
+        Command::Status { output, limit, .. } => show::status(context, output.json, *limit),
         Command::Agents { output } => show::agents(context, output.json),
         Command::Agent { name, output } => show::agent(context, name, output.json),
         Command::Events { agent, session, status, ticket, since, until, limit, output } => {

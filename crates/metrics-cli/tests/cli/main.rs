@@ -10,3 +10,5 @@ mod python;
 mod reads;
 mod serve;
 mod support;
+mod tour;
+mod watch;

@@ -1,0 +1,47 @@
+//! The README's tour runs as written (issue 16): its code block, taken from README.md, in a
+//! real `bash` with `set -euo pipefail`, the completion script loaded and the built binary
+//! first on `PATH`, in a fresh directory. A command of the tour that fails fails this test.
+
+use std::process::Command;
+
+use crate::support::TestEnv;
+
+const README: &str = include_str!("../../../../README.md");
+
+/// The first `sh` code block after `## A short tour`.
+fn tour() -> &'static str {
+    let section = &README[README.find("## A short tour").expect("README has a tour")..];
+    let start = section.find("```sh\n").expect("the tour is a code block") + "```sh\n".len();
+    let end = section[start..].find("```").expect("the block ends");
+    &section[start..start + end]
+}
+
+#[test]
+fn the_readme_tour_runs_as_written_in_bash() {
+    let env = TestEnv::empty();
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_agent-metrics"));
+    let bin_dir = binary.parent().unwrap();
+    let script = format!(
+        "set -euo pipefail\nexport PATH=\"{}:$PATH\"\nsource <(agent-metrics completions bash)\ncomplete -p agent-metrics >/dev/null\n{}",
+        bin_dir.display(),
+        tour()
+    );
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(env.dir())
+        .env_remove("AGENT_METRICS_FILE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the tour failed ({}):\n{stderr}\n--- stdout ---\n{stdout}",
+        output.status
+    );
+    assert!(tour().lines().count() > 20, "the whole tour ran");
+    assert!(stdout.contains("# TYPE agent_metrics_invocations counter"), "{stdout}");
+    assert!(env.dir().join("agent_metrics.prom").exists());
+    assert!(stdout.contains("Ticket AI-7"), "{stdout}");
+}
