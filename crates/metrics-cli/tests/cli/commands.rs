@@ -793,8 +793,208 @@ fn reports_tickets_and_sessions() {
         (Some(1), Some("report"))
     );
     assert_eq!(report["total"]["events"], 5);
-    let ticket = env.run(&["ticket", "AI-44", "--json"]).json();
-    assert_eq!(ticket["view"], "ticket");
+    assert_snapshot!(env.run(&["report", "cost", "--by", "ticket", "--json"]).snapshot(), @r#"
+    {
+      "schema_version": 1,
+      "view": "report",
+      "measure": "cost",
+      "by": "ticket",
+      "since": null,
+      "until": null,
+      "rows": [
+        {
+          "key": "AI-44",
+          "events": 3,
+          "total_tokens": 8500,
+          "total_cost_usd": 0.0765
+        },
+        {
+          "key": "AI-45",
+          "events": 2,
+          "total_tokens": 4400,
+          "total_cost_usd": 0.0396
+        }
+      ],
+      "total": {
+        "key": "total",
+        "events": 5,
+        "total_tokens": 12900,
+        "total_cost_usd": 0.1161
+      }
+    }
+    --- stderr ---
+    --- exit 0 ---
+    "#);
+    assert_snapshot!(env.run(&["ticket", "AI-44", "--json"]).snapshot(), @r#"
+    {
+      "schema_version": 1,
+      "view": "ticket",
+      "ticket_key": "AI-44",
+      "agents": [
+        "coding",
+        "github"
+      ],
+      "sessions": [
+        "sess-0001"
+      ],
+      "totals": {
+        "events": 3,
+        "by_status": {
+          "success": 3
+        },
+        "total_tokens": 8500,
+        "total_cost_usd": 0.0765,
+        "total_duration_seconds": 93.5,
+        "first_started_at": "2026-02-14T17:10:00+00:00",
+        "last_ended_at": "2026-02-14T17:20:03+00:00"
+      },
+      "events": [
+        {
+          "event_id": "3f1c2b9e-0001",
+          "agent_name": "coding",
+          "session_id": "sess-0001",
+          "ticket_key": "AI-44",
+          "started_at": "2026-02-14T17:10:00+00:00",
+          "ended_at": "2026-02-14T17:10:41.500000+00:00",
+          "status": "success",
+          "input_tokens": 2400,
+          "output_tokens": 1100,
+          "total_tokens": 3500,
+          "estimated_cost_usd": 0.0315,
+          "duration_seconds": 41.5,
+          "artifacts": [
+            "file:metrics_store.py",
+            "commit:9a1b2c3"
+          ],
+          "error_message": "",
+          "model_used": "claude-sonnet-4-5"
+        },
+        {
+          "event_id": "3f1c2b9e-0002",
+          "agent_name": "coding",
+          "session_id": "sess-0001",
+          "ticket_key": "AI-44",
+          "started_at": "2026-02-14T17:12:00+00:00",
+          "ended_at": "2026-02-14T17:12:37+00:00",
+          "status": "success",
+          "input_tokens": 2000,
+          "output_tokens": 1000,
+          "total_tokens": 3000,
+          "estimated_cost_usd": 0.027,
+          "duration_seconds": 37.0,
+          "artifacts": [
+            "file:test_metrics_store.py"
+          ],
+          "error_message": "",
+          "model_used": "claude-sonnet-4-5"
+        },
+        {
+          "event_id": "3f1c2b9e-0003",
+          "agent_name": "github",
+          "session_id": "sess-0001",
+          "ticket_key": "AI-44",
+          "started_at": "2026-02-14T17:19:48+00:00",
+          "ended_at": "2026-02-14T17:20:03+00:00",
+          "status": "success",
+          "input_tokens": 1500,
+          "output_tokens": 500,
+          "total_tokens": 2000,
+          "estimated_cost_usd": 0.018,
+          "duration_seconds": 15.0,
+          "artifacts": [
+            "pr:#12"
+          ],
+          "error_message": "",
+          "model_used": "claude-haiku-4-5"
+        }
+      ]
+    }
+    --- stderr ---
+    --- exit 0 ---
+    "#);
+    assert_snapshot!(env.run(&["session", "sess-0002", "--json"]).snapshot(), @r#"
+    {
+      "schema_version": 1,
+      "view": "session",
+      "session_id": "sess-0002",
+      "summary": {
+        "session_id": "sess-0002",
+        "session_number": 2,
+        "session_type": "continuation",
+        "started_at": "2026-02-14T17:43:40+00:00",
+        "ended_at": "2026-02-14T17:45:20+00:00",
+        "status": "error",
+        "agents_invoked": [
+          "coding",
+          "linear"
+        ],
+        "total_tokens": 4400,
+        "total_cost_usd": 0.0396,
+        "tickets_worked": [
+          "AI-45"
+        ]
+      },
+      "agents": [
+        "coding",
+        "linear"
+      ],
+      "tickets": [
+        "AI-45"
+      ],
+      "totals": {
+        "events": 2,
+        "by_status": {
+          "error": 1,
+          "success": 1
+        },
+        "total_tokens": 4400,
+        "total_cost_usd": 0.0396,
+        "total_duration_seconds": 58.0,
+        "first_started_at": "2026-02-14T17:43:50.600000+00:00",
+        "last_ended_at": "2026-02-14T17:45:12.482113+00:00"
+      },
+      "events": [
+        {
+          "event_id": "3f1c2b9e-0004",
+          "agent_name": "coding",
+          "session_id": "sess-0002",
+          "ticket_key": "AI-45",
+          "started_at": "2026-02-14T17:43:50.600000+00:00",
+          "ended_at": "2026-02-14T17:44:30.100000+00:00",
+          "status": "error",
+          "input_tokens": 2500,
+          "output_tokens": 800,
+          "total_tokens": 3300,
+          "estimated_cost_usd": 0.0297,
+          "duration_seconds": 39.5,
+          "artifacts": [],
+          "error_message": "tests failed: 2 of 23",
+          "model_used": "claude-sonnet-4-5"
+        },
+        {
+          "event_id": "3f1c2b9e-0005",
+          "agent_name": "linear",
+          "session_id": "sess-0002",
+          "ticket_key": "AI-45",
+          "started_at": "2026-02-14T17:44:53.982113+00:00",
+          "ended_at": "2026-02-14T17:45:12.482113+00:00",
+          "status": "success",
+          "input_tokens": 800,
+          "output_tokens": 300,
+          "total_tokens": 1100,
+          "estimated_cost_usd": 0.0099,
+          "duration_seconds": 18.5,
+          "artifacts": [
+            "issue:AI-45"
+          ],
+          "error_message": "",
+          "model_used": "claude-haiku-4-5"
+        }
+      ]
+    }
+    --- stderr ---
+    --- exit 0 ---
+    "#);
     let events = env
         .run(&["events", "--ticket", "AI-44", "--since", "2026-02-14T17:00:00Z", "--json"])
         .json();
