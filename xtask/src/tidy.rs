@@ -52,19 +52,163 @@ fn no_should_panic_or_ignore_outside_loom_models() {
     assert!(offenders.is_empty(), "assert on the Err instead: {offenders:?}");
 }
 
+/// Every path a file names, from its syntax tree: the leaves of its `use` trees
+/// (`std::fs::File`, with `use std::{fs, io}` expanded) and every path in its code
+/// (`std::fs::read(...)`, `rustix::fs::fsync`), each as `a::b::c`.
+fn paths_named(path: &Path) -> Vec<String> {
+    use syn::visit::Visit;
+
+    struct Paths(Vec<String>);
+
+    fn use_tree(prefix: &str, tree: &syn::UseTree, out: &mut Vec<String>) {
+        let join = |name: &str| {
+            if prefix.is_empty() { name.to_owned() } else { format!("{prefix}::{name}") }
+        };
+        match tree {
+            syn::UseTree::Path(p) => use_tree(&join(&p.ident.to_string()), &p.tree, out),
+            syn::UseTree::Name(n) => out.push(join(&n.ident.to_string())),
+            syn::UseTree::Rename(r) => out.push(join(&r.ident.to_string())),
+            syn::UseTree::Glob(_) => out.push(join("*")),
+            syn::UseTree::Group(g) => g.items.iter().for_each(|item| use_tree(prefix, item, out)),
+        }
+    }
+
+    impl<'ast> Visit<'ast> for Paths {
+        fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+            use_tree("", &item.tree, &mut self.0);
+        }
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+            self.0.push(segments.join("::"));
+            syn::visit::visit_path(self, path);
+        }
+    }
+
+    let text = std::fs::read_to_string(path).unwrap();
+    let file = syn::parse_file(&text).unwrap_or_else(|err| panic!("{}: {err}", relative(path)));
+    let mut paths = Paths(Vec::new());
+    paths.visit_file(&file);
+    paths.0
+}
+
+/// The files under `dir` (not their `tests.rs` unit tests) naming a path that starts with one
+/// of `forbidden`, with the paths.
+fn naming(dir: &str, forbidden: &[&str], except: &[&str]) -> Vec<String> {
+    let dir = workspace_root().join(dir);
+    let mut offenders = Vec::new();
+    for path in rust_files().into_iter().filter(|path| path.starts_with(&dir)) {
+        if path.ends_with("tests.rs")
+            || except.iter().any(|e| path.starts_with(workspace_root().join(e)))
+        {
+            continue;
+        }
+        for named in paths_named(&path) {
+            if forbidden.iter().any(|f| named == *f || named.starts_with(&format!("{f}::"))) {
+                offenders.push(format!("{}: {named}", relative(&path)));
+            }
+        }
+    }
+    offenders
+}
+
+/// metrics-types does no I/O: no file system, network, process or environment, read from
+/// the syntax tree (so `use std::{fs, io}` and `std :: fs` are caught, and a doc comment
+/// mentioning `std::fs` is not).
 #[test]
 fn metrics_types_does_no_io() {
-    let src = workspace_root().join("crates/metrics-types/src");
-    let offenders: Vec<String> = rust_files()
-        .into_iter()
-        .filter(|path| path.starts_with(&src) && !path.ends_with("tests.rs"))
-        .filter(|path| {
-            let text = std::fs::read_to_string(path).unwrap();
-            ["std::fs", "std::net", "std::process", "File::"].iter().any(|io| text.contains(io))
-        })
-        .map(|path| relative(&path))
-        .collect();
+    let io = ["std::fs", "std::net", "std::process", "std::env", "std::os", "File"];
+    let offenders = naming("crates/metrics-types/src", &io, &[]);
     assert!(offenders.is_empty(), "metrics-types must not do I/O: {offenders:?}");
+}
+
+/// The check above can fail: it finds every spelling of a forbidden path in real code.
+#[test]
+fn the_path_reader_sees_grouped_and_spaced_uses() {
+    let dir = tempfile_dir();
+    let file = dir.join("probe.rs");
+    #[expect(clippy::disallowed_methods, reason = "a scratch source file for the parser")]
+    std::fs::write(&file, "//! probe\nuse std::{fs, io::Read};\n/// std::net in a doc comment\nfn f() { let _ = std :: process :: id(); }\n").unwrap();
+    let named = paths_named(&file);
+    assert!(named.contains(&"std::fs".to_owned()), "{named:?}");
+    assert!(named.contains(&"std::io::Read".to_owned()), "{named:?}");
+    assert!(named.contains(&"std::process::id".to_owned()), "{named:?}");
+    assert!(
+        !named.iter().any(|n| n.starts_with("std::net")),
+        "doc comments are not code: {named:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xtask-tidy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Only `atomic-fs/src/sys` calls rustix: the one seam every file-system call goes through
+/// (and `sim/`, the seam's test double, which builds the same errno values it injects).
+#[test]
+fn rustix_is_called_only_in_the_seam() {
+    let mut offenders = Vec::new();
+    for dir in [
+        "crates/metrics-types/src",
+        "crates/metrics-store/src",
+        "crates/metrics-server/src",
+        "crates/metrics-cli/src",
+        "crates/atomic-fs/src",
+    ] {
+        let seam = ["crates/atomic-fs/src/sys", "crates/atomic-fs/src/sim"];
+        offenders.extend(naming(dir, &["rustix"], &seam));
+    }
+    assert!(offenders.is_empty(), "rustix outside atomic-fs/src/sys: {offenders:?}");
+}
+
+/// The direct dependencies of each workspace package, from `cargo metadata`: (name, kind).
+fn direct_dependencies() -> Vec<(String, Vec<(String, String)>)> {
+    let output =
+        cargo(&["metadata", "--offline", "--no-deps", "--format-version", "1"]).output().unwrap();
+    assert!(output.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&output.stderr));
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|package| {
+            let dependencies = package["dependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    let name = d["name"].as_str().unwrap_or_default().to_owned();
+                    let kind = d["kind"].as_str().unwrap_or("normal").to_owned();
+                    (name, kind)
+                })
+                .collect();
+            (package["name"].as_str().unwrap_or_default().to_owned(), dependencies)
+        })
+        .collect()
+}
+
+/// Front ends reach files only through the store: the CLI and the server have no normal
+/// dependency on atomic-fs (a dev-dependency, to hold a lock in a test, is fine); xtask
+/// depends on no workspace crate, so it drives exactly the binary users run.
+#[test]
+fn front_ends_and_xtask_depend_only_on_what_they_may() {
+    let packages = direct_dependencies();
+    let workspace: Vec<&str> = packages.iter().map(|(name, _)| name.as_str()).collect();
+    for (package, dependencies) in &packages {
+        let normal =
+            |name: &str| dependencies.iter().any(|(n, kind)| n == name && kind == "normal");
+        if package == "metrics-cli" || package == "metrics-server" {
+            assert!(!normal("atomic-fs"), "{package} must reach files through metrics-store");
+        }
+        if package == "xtask" {
+            let internal: Vec<&(String, String)> =
+                dependencies.iter().filter(|(n, _)| workspace.contains(&n.as_str())).collect();
+            assert!(internal.is_empty(), "xtask depends on workspace crates: {internal:?}");
+        }
+    }
+    assert!(workspace.contains(&"metrics-cli") && workspace.contains(&"xtask"), "{workspace:?}");
 }
 
 /// The normal (non-dev) dependency names of a package, transitively.

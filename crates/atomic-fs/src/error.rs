@@ -51,6 +51,7 @@ impl Op {
 
 /// Why a lock, read or replace failed. The path is always the one a person would look at.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A system call failed; the target and its backup are as they were.
     #[error("{} {}: {source}{}", .op.describe(), .path.display(), hint(.source))]

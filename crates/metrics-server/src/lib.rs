@@ -40,6 +40,9 @@ mod ingest;
 mod page;
 mod snapshot;
 
+/// The store this server serves (and, through it, `metrics_types` and `atomic_fs`).
+pub use metrics_store;
+
 pub use crate::api::router;
 pub use crate::config::{DEFAULT_LISTEN, ServerConfig, read_token_file};
 pub use crate::error::ServerError;

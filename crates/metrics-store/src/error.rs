@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// Why a store operation failed. Every variant names the file; none of them loses data.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The lock stayed held by another writer for longer than the timeout; nothing changed.
     #[error("timed out after {:.1}s waiting for the lock on {} (another writer holds it; retry, or raise the lock timeout)", .waited.as_secs_f64(), .path.display())]

@@ -57,6 +57,12 @@ mod store;
 mod sync;
 mod watch;
 
+/// The file layer whose errors (`atomic_fs::Error`) and identities this store's API carries.
+pub use atomic_fs;
+/// The schema crate this store's API speaks (`DashboardState`, `AgentEvent`, ...), so a
+/// user depends on `metrics-store` alone and never pins a second, mismatched version.
+pub use metrics_types;
+
 pub use crate::check::{CheckReport, FileCheck, Verdict};
 pub use crate::config::{
     DEFAULT_FILE_NAME, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, Durability, StoreBuilder,

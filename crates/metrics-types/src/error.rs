@@ -4,6 +4,7 @@ use std::fmt;
 
 /// Why bytes or a value are not a valid dashboard state (or part of one).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ValidationError {
     /// The bytes are not JSON, or not JSON of the dashboard's shape (a string where a number
     /// belongs, a missing required field, nesting too deep).
