@@ -60,3 +60,37 @@ pub(crate) fn check_journal_entry(data: &[u8]) {
     let _ = state.fold_journal([(1, entry)], &metrics_types::Limits::DEFAULT);
     let _ = metrics_types::DashboardState::load(&state.to_json()).expect("a folded state loads");
 }
+
+/// The writer input (what `record event --json -`, `record stream` and `POST /api/v1/events`
+/// read) on any bytes: never panics; every input that parses either becomes an event or is
+/// refused with a message naming a place; the events it makes record into a state that
+/// writes and loads again, and recording them twice changes nothing the second time.
+pub(crate) fn check_event_input(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(inputs) = metrics_types::EventInput::parse_located(text) else {
+        return;
+    };
+    assert!(!inputs.is_empty(), "parsing succeeded with no event");
+    let now: metrics_types::Timestamp = "2026-02-14T17:00:00+00:00".parse().expect("a time");
+    let mut events = Vec::new();
+    for (n, (place, input)) in inputs.into_iter().enumerate() {
+        assert!(!place.is_empty());
+        match input.into_event(now, || format!("generated-{n}")) {
+            Ok(event) => events.push(event),
+            Err(err) => assert!(!err.to_string().is_empty()),
+        }
+    }
+    let mut state = metrics_types::DashboardState::new("fuzz");
+    let limits = metrics_types::Limits::DEFAULT;
+    let Ok(first) = state.record_events(events.clone(), &limits) else {
+        return;
+    };
+    let written = state.to_json();
+    let loaded = metrics_types::DashboardState::load(&written).expect("a recorded state loads");
+    assert_eq!(loaded.to_json(), written, "a recorded state round-trips");
+    let mut again = loaded;
+    let second = again.record_events(events, &limits).expect("a retry is accepted");
+    assert_eq!(second.recorded, 0, "a retried batch records nothing ({first:?} then {second:?})");
+}

@@ -10,7 +10,7 @@ use std::process::Command;
 use crate::cmd::{exec, is_installed, workspace_root};
 
 /// The targets of `fuzz/Cargo.toml`.
-const TARGETS: [&str; 3] = ["load_state", "journal", "journal_entry"];
+const TARGETS: [&str; 4] = ["load_state", "journal", "journal_entry", "event_input"];
 
 /// Options of `cargo xtask fuzz`.
 #[derive(Debug, clap::Args)]
@@ -18,7 +18,7 @@ pub(crate) struct Options {
     /// How long to run each target
     #[arg(long, default_value_t = 60)]
     seconds: u64,
-    /// Run only this target (load_state, journal, journal_entry)
+    /// Run only this target (load_state, journal, journal_entry, event_input)
     #[arg(long)]
     target: Option<String>,
 }

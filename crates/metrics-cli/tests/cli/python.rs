@@ -15,26 +15,12 @@ use crate::support::TestEnv;
 
 const WRITER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/dashboard_writer.py");
 
-/// Whether `python3` runs here; says why not on stderr (CI has it: `.ci/run` checks).
-pub(crate) fn python_available() -> bool {
-    let found =
-        Command::new("python3").arg("--version").output().is_ok_and(|out| out.status.success());
-    if !found {
-        #[expect(clippy::print_stderr, reason = "a skipped cross-language test says why")]
-        {
-            eprintln!(
-                "SKIPPED: python3 is not installed, so the mixed Python/Rust fleet test cannot run"
-            );
-        }
-    }
-    found
-}
-
 fn acked(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_owned).collect()
 }
 
 #[test]
+#[cfg_attr(no_python3, ignore = "python3 is not installed: the mixed Python/Rust fleet cannot run")]
 fn python_and_rust_writers_on_one_store_lose_nothing() {
     mixed_fleet(false);
 }
@@ -43,14 +29,12 @@ fn python_and_rust_writers_on_one_store_lose_nothing() {
 /// storage marker; our readers apply the journal on top, and after a checkpoint the file
 /// the Python dashboard reads holds every acknowledged event of both sides.
 #[test]
+#[cfg_attr(no_python3, ignore = "python3 is not installed: the mixed Python/Rust fleet cannot run")]
 fn python_and_rust_writers_on_a_journal_mode_store_lose_nothing() {
     mixed_fleet(true);
 }
 
 fn mixed_fleet(journal: bool) {
-    if !python_available() {
-        return;
-    }
     let env = TestEnv::empty();
     if journal {
         let run = env.run(&["init", "--journal"]);

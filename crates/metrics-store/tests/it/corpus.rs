@@ -44,3 +44,8 @@ fn the_journal_corpus_passes() {
 fn the_journal_entry_corpus_passes() {
     replay("journal_entry", checks::check_journal_entry);
 }
+
+#[test]
+fn the_event_input_corpus_passes() {
+    replay("event_input", checks::check_event_input);
+}
