@@ -119,6 +119,10 @@ impl EventInput {
                 .map_err(|message| ValidationError::Input { place: place.clone(), message })?;
             inputs.extend(parsed.into_iter().map(|input| (place.clone(), input)));
         }
+        // Lines of empty arrays (found by fuzzing: `[]\n[]`) are no event either.
+        if inputs.is_empty() {
+            return Err(input_error("the input", "holds no event"));
+        }
         Ok(inputs)
     }
 

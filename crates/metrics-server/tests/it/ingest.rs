@@ -50,6 +50,7 @@ fn bad_input_is_refused_whole_with_the_cli_messages() {
         (r#"{"agent": "a", "status": "success", "colour": "red"}"#, "unknown field `colour`"),
         ("", "holds no event"),
         ("[]", "holds no event"),
+        ("[]\n[]\n", "holds no event"),
         (
             r#"[{"agent": "a", "status": "success", "input_tokens": 9223372036854775807},
                 {"agent": "a", "status": "success", "input_tokens": 9223372036854775807}]"#,
