@@ -62,7 +62,9 @@ fn main() -> ExitCode {
         Task::Crash(options) => crash::run(&options),
         Task::Fuzz(options) => fuzz::run(&options),
         Task::Loom => ci::loom(),
-        Task::Bench => cmd::exec(&mut cmd::cargo(&["bench", "--workspace"])),
+        // The benchmark package alone: its dev-dependencies name the crates without the test
+        // features, so the figures are for the code users get.
+        Task::Bench => cmd::exec(&mut cmd::cargo(&["bench", "-p", "agent-metrics-benches"])),
         Task::BenchJournal(options) => bench_journal::run(&options),
         Task::E2e(options) => e2e::run(&options),
         Task::BenchServe(options) => bench_serve::run(&options),

@@ -35,7 +35,10 @@ fn errors_name_the_line_and_the_field() {
     assert_eq!(EventInput::parse_many(" \n").unwrap_err().to_string(), "the input: holds no event");
     assert_eq!(EventInput::parse_many("[]").unwrap_err().to_string(), "the array: holds no event");
     // Found by fuzzing: lines of empty arrays parsed as a batch of nothing.
-    assert_eq!(EventInput::parse_many("[]\n[]\n").unwrap_err().to_string(), "the input: holds no event");
+    assert_eq!(
+        EventInput::parse_many("[]\n[]\n").unwrap_err().to_string(),
+        "the input: holds no event"
+    );
     let err = event(r#"{"agent": "a", "status": "done"}"#).unwrap_err().to_string();
     assert!(err.starts_with(r#"status: unknown status "done""#), "{err}");
     let err = event(r#"{"agent": "a", "status": "error", "started_at": "yesterday"}"#)

@@ -129,7 +129,7 @@ fn eprintln_stats(store: &MetricsStore, bytes: usize) {
 /// The mean of one benchmark from criterion's estimates, in nanoseconds.
 fn mean_ns(group: &str, name: &str) -> Option<f64> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/criterion")
+        .join("../target/criterion")
         .join(group)
         .join(name)
         .join("new/estimates.json");

@@ -64,7 +64,7 @@ fn benches(c: &mut Criterion) {
 /// The mean of one benchmark from criterion's estimates, in nanoseconds.
 fn mean_ns(name: &str) -> Option<f64> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/criterion")
+        .join("../target/criterion")
         .join(GROUP)
         .join(name)
         .join("new/estimates.json");
