@@ -129,8 +129,8 @@ pub(crate) enum Command {
         #[arg(long)]
         session: Option<String>,
         /// Only events with this status
-        #[arg(long, value_enum)]
-        status: Option<StatusArg>,
+        #[arg(long, value_parser = known(metrics_types::EventStatus::KNOWN, metrics_types::EventStatus::parse_known))]
+        status: Option<metrics_types::EventStatus>,
         /// Only this ticket's events
         #[arg(long)]
         ticket: Option<String>,
@@ -327,8 +327,8 @@ pub(crate) struct EventArgs {
     #[arg(long, required_unless_present = "json")]
     pub(crate) agent: Option<String>,
     /// How it ended
-    #[arg(long, value_enum, required_unless_present = "json")]
-    pub(crate) status: Option<StatusArg>,
+    #[arg(long, required_unless_present = "json", value_parser = known(metrics_types::EventStatus::KNOWN, metrics_types::EventStatus::parse_known))]
+    pub(crate) status: Option<metrics_types::EventStatus>,
     /// The session it ran in
     #[arg(long)]
     pub(crate) session: Option<String>,
@@ -373,11 +373,11 @@ pub(crate) struct SessionArgs {
     #[arg(long)]
     pub(crate) session: String,
     /// Whether it started the project or continued it
-    #[arg(long = "type", value_enum)]
-    pub(crate) session_type: SessionTypeArg,
+    #[arg(long = "type", value_parser = known(metrics_types::SessionType::KNOWN, metrics_types::SessionType::parse_known))]
+    pub(crate) session_type: metrics_types::SessionType,
     /// How it ended
-    #[arg(long, value_enum)]
-    pub(crate) status: SessionStatusArg,
+    #[arg(long, value_parser = known(metrics_types::SessionStatus::KNOWN, metrics_types::SessionStatus::parse_known))]
+    pub(crate) status: metrics_types::SessionStatus,
     /// Its ordinal in the project (default: one more than the sessions recorded so far)
     #[arg(long)]
     pub(crate) number: Option<u64>,
@@ -407,27 +407,6 @@ pub(crate) struct JsonFlag {
     /// Machine-readable JSON output with a stable shape
     #[arg(long)]
     pub(crate) json: bool,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub(crate) enum StatusArg {
-    Success,
-    Error,
-    Timeout,
-    Blocked,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub(crate) enum SessionTypeArg {
-    Initializer,
-    Continuation,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub(crate) enum SessionStatusArg {
-    Continue,
-    Error,
-    Complete,
 }
 
 /// What `report` adds up.
@@ -494,34 +473,41 @@ pub(crate) enum ExportFormat {
     Prometheus,
 }
 
-impl StatusArg {
-    pub(crate) fn to_status(self) -> metrics_types::EventStatus {
-        use metrics_types::EventStatus;
-        match self {
-            StatusArg::Success => EventStatus::Success,
-            StatusArg::Error => EventStatus::Error,
-            StatusArg::Timeout => EventStatus::Timeout,
-            StatusArg::Blocked => EventStatus::Blocked,
-        }
+/// A parser for the known values of one of the file format's string enums (`EventStatus`,
+/// `SessionType`, `SessionStatus`): the values come from `metrics-types`, so the flags, their
+/// `--help` and the completions list exactly what the format knows.
+fn known<T>(
+    values: &'static [T],
+    parse: fn(&str) -> Option<T>,
+) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: StringEnum + Clone + Send + Sync + 'static,
+{
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(values.iter().map(StringEnum::name))
+        .try_map(move |text| parse(&text).ok_or_else(|| format!("unknown value {text:?}")))
+}
+
+/// The name of a string enum's value, for the parser above.
+trait StringEnum {
+    fn name(&'static self) -> &'static str;
+}
+
+impl StringEnum for metrics_types::EventStatus {
+    fn name(&'static self) -> &'static str {
+        self.as_str()
     }
 }
 
-impl From<SessionTypeArg> for metrics_types::SessionType {
-    fn from(arg: SessionTypeArg) -> Self {
-        match arg {
-            SessionTypeArg::Initializer => metrics_types::SessionType::Initializer,
-            SessionTypeArg::Continuation => metrics_types::SessionType::Continuation,
-        }
+impl StringEnum for metrics_types::SessionType {
+    fn name(&'static self) -> &'static str {
+        self.as_str()
     }
 }
 
-impl From<SessionStatusArg> for metrics_types::SessionStatus {
-    fn from(arg: SessionStatusArg) -> Self {
-        match arg {
-            SessionStatusArg::Continue => metrics_types::SessionStatus::Continue,
-            SessionStatusArg::Error => metrics_types::SessionStatus::Error,
-            SessionStatusArg::Complete => metrics_types::SessionStatus::Complete,
-        }
+impl StringEnum for metrics_types::SessionStatus {
+    fn name(&'static self) -> &'static str {
+        self.as_str()
     }
 }
 

@@ -141,7 +141,7 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
             let mut filter = metrics_types::view::EventQuery::default();
             filter.agent.clone_from(agent);
             filter.session.clone_from(session);
-            filter.status = status.map(|status| status.to_status());
+            filter.status.clone_from(status);
             filter.ticket.clone_from(ticket);
             (filter.since, filter.until, filter.limit) = (*since, *until, Some(*limit));
             show::events(context, &filter, output.json)

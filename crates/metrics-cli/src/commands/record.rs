@@ -74,7 +74,7 @@ impl<'a> RecordedView<'a> {
 }
 
 fn event_from_args(args: &EventArgs) -> Result<AgentEvent, CliError> {
-    let (Some(agent), Some(status)) = (&args.agent, args.status) else {
+    let (Some(agent), Some(status)) = (&args.agent, args.status.clone()) else {
         return Err(CliError::Usage {
             message: "--agent and --status are required without --json".to_owned(),
         });
@@ -96,7 +96,7 @@ fn event_from_args(args: &EventArgs) -> Result<AgentEvent, CliError> {
         artifacts: args.artifacts.clone(),
         error_message: args.error_message.clone().unwrap_or_default(),
         model_used: args.model.clone().unwrap_or_default(),
-        ..NewAgentEvent::new(&event_id, agent, status.to_status(), started_at)
+        ..NewAgentEvent::new(&event_id, agent, status, started_at)
     };
     // A bad value given as a flag is a usage error (exit 2), as clap's own refusals are;
     // JSON input that fails the same rules is invalid data (exit 3).
@@ -285,7 +285,8 @@ fn session_from_args(
     started_at: Option<Timestamp>,
     ended_at: Option<Timestamp>,
 ) -> Result<SessionSummary, metrics_types::ValidationError> {
-    let mut input = SessionInput::new(&args.session, args.session_type.into(), args.status.into());
+    let mut input =
+        SessionInput::new(&args.session, args.session_type.clone(), args.status.clone());
     input.session_number = args.number;
     input.started_at = started_at.map(|at| at.to_string());
     input.ended_at = ended_at.map(|at| at.to_string());
