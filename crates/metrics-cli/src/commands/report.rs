@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use metrics_types::AgentEvent;
 use metrics_types::view::{
     EventQuery, GroupBy, Measure, ReportView, SessionView, StoryTotals, TicketView,
 };
@@ -12,7 +13,7 @@ use crate::clock::duration;
 use crate::commands::show::event_table;
 use crate::commands::{Context, json};
 use crate::error::CliError;
-use crate::style::{cell, count, safe, usd};
+use crate::style::{Painter, cell, count, safe, usd};
 
 pub(crate) fn report(
     context: &mut Context,
@@ -75,70 +76,67 @@ fn tokens(value: u128) -> String {
 pub(crate) fn ticket(context: &mut Context, key: &str, as_json: bool) -> Result<String, CliError> {
     let (_store, loaded) = context.load_existing()?;
     let Some(view) = TicketView::of(&loaded.state, key) else {
-        return Err(CliError::NotFound {
-            what: format!("no stored event names ticket {key:?}"),
-            path: context.store_path.clone(),
-        });
+        return Err(not_found(context, format!("no stored event names ticket {key:?}")));
     };
     if as_json {
         return Ok(json(&view));
     }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} {}",
-        context.painter.heading("Ticket"),
-        context.painter.heading(&safe(key))
-    );
-    let _ = writeln!(out, "  {:<10}{}", "Agents", safe(&view.agents.join(", ")));
-    let _ = writeln!(out, "  {:<10}{}", "Sessions", safe(&view.sessions.join(", ")));
-    story(&mut out, &view.totals);
-    out.push('\n');
-    event_table(&mut out, &view.events, context.painter);
-    Ok(out)
+    let lines = [("Agents", view.agents.join(", ")), ("Sessions", view.sessions.join(", "))];
+    Ok(story_page(context.painter, ("Ticket", key), &lines, &view.totals, &view.events))
 }
 
 pub(crate) fn session(context: &mut Context, id: &str, as_json: bool) -> Result<String, CliError> {
     let (_store, loaded) = context.load_existing()?;
     let Some(view) = SessionView::of(&loaded.state, id) else {
-        return Err(CliError::NotFound {
-            what: format!("no session {id:?} (neither a summary nor a stored event)"),
-            path: context.store_path.clone(),
-        });
+        let what = format!("no session {id:?} (neither a summary nor a stored event)");
+        return Err(not_found(context, what));
     };
     if as_json {
         return Ok(json(&view));
     }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} {}",
-        context.painter.heading("Session"),
-        context.painter.heading(&safe(id))
-    );
-    match view.summary {
-        Some(summary) => {
-            let _ = writeln!(
-                out,
-                "  {:<10}#{} {}, {}; it counts {} tokens and {}",
-                "Summary",
+    let summary = view.summary.map_or_else(
+        || "not recorded yet (`record session`)".to_owned(),
+        |summary| {
+            format!(
+                "#{} {}, {}; it counts {} tokens and {}",
                 summary.session_number(),
                 summary.session_type().as_str(),
                 summary.status().as_str(),
                 count(summary.total_tokens()),
                 usd(summary.total_cost_usd())
-            );
-        }
-        None => {
-            let _ = writeln!(out, "  {:<10}not recorded yet (`record session`)", "Summary");
-        }
+            )
+        },
+    );
+    let lines = [
+        ("Summary", summary),
+        ("Agents", view.agents.join(", ")),
+        ("Tickets", view.tickets.join(", ")),
+    ];
+    Ok(story_page(context.painter, ("Session", id), &lines, &view.totals, &view.events))
+}
+
+fn not_found(context: &Context, what: String) -> CliError {
+    CliError::NotFound { what, path: context.store_path.clone() }
+}
+
+/// A ticket's or a session's story as text: its heading, labelled lines, the totals and the
+/// events.
+fn story_page(
+    paint: Painter,
+    (title, key): (&str, &str),
+    lines: &[(&str, String)],
+    totals: &StoryTotals,
+    events: &[&AgentEvent],
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{} {}", paint.heading(title), paint.heading(&safe(key)));
+    for (label, value) in lines {
+        let _ = writeln!(out, "  {label:<10}{}", safe(value));
     }
-    let _ = writeln!(out, "  {:<10}{}", "Agents", safe(&view.agents.join(", ")));
-    let _ = writeln!(out, "  {:<10}{}", "Tickets", safe(&view.tickets.join(", ")));
-    story(&mut out, &view.totals);
+    story(&mut out, totals);
     out.push('\n');
-    event_table(&mut out, &view.events, context.painter);
-    Ok(out)
+    event_table(&mut out, events, paint);
+    out
 }
 
 /// The totals lines of a ticket or a session.
