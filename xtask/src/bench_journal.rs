@@ -26,7 +26,7 @@ pub(crate) struct Options {
 
 /// The SQLite peer or the journal floor, one Python process per round: `DIR N KIND` →
 /// JSON latencies. Rounds alternate with ours so that drift of the disk affects both alike.
-pub(crate) const PEER: &str = r#"
+const PEER: &str = r#"
 import json, os, sqlite3, sys, time
 directory, count, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 body = json.dumps({"event_id": "x" * 36, "agent_name": "coding", "status": "success",
@@ -56,6 +56,22 @@ else:
         latencies.append((time.perf_counter() - start) * 1e6)
 print(json.dumps(latencies))
 "#;
+
+/// One round of the SQLite peer (`kind` = `sqlite`) or the journal floor (`floor`) in
+/// `directory`: each of `count` commits' latency in microseconds.
+pub(crate) fn run_peer(directory: &Path, kind: &str, count: u32) -> Result<Vec<f64>, String> {
+    let output = Command::new("python3")
+        .args(["-c", PEER])
+        .arg(directory)
+        .arg(count.to_string())
+        .arg(kind)
+        .output()
+        .map_err(|err| format!("python3 (for the SQLite peer): {err}"))?;
+    let latencies: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|err| {
+        format!("the {kind} peer failed: {err} {}", String::from_utf8_lossy(&output.stderr))
+    })?;
+    Ok(floats(&latencies))
+}
 
 /// Rounds of the per-commit comparison; each runs every series in turn.
 const ROUNDS: u32 = 5;
@@ -311,20 +327,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
 
     let peer_dir = bench.scratch.path().join("peer");
     std::fs::create_dir(&peer_dir).map_err(|err| err.to_string())?;
-    let peer = |kind: &str, count: u32| -> Result<Vec<f64>, String> {
-        let output = Command::new("python3")
-            .args(["-c", PEER])
-            .arg(&peer_dir)
-            .arg(count.to_string())
-            .arg(kind)
-            .output()
-            .map_err(|err| format!("python3 (for the SQLite peer): {err}"))?;
-        let latencies: serde_json::Value =
-            serde_json::from_slice(&output.stdout).map_err(|err| {
-                format!("the {kind} peer failed: {err} {}", String::from_utf8_lossy(&output.stderr))
-            })?;
-        Ok(floats(&latencies))
-    };
+    let peer = |kind: &str, count: u32| run_peer(&peer_dir, kind, count);
     let whole_store = bench.store(500, false)?;
     let journal_store = bench.store(500, true)?;
     let per_round = n / ROUNDS;

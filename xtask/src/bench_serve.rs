@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use crate::bench_journal::{PEER, Summary, floats, ms, summarize};
+use crate::bench_journal::{Summary, ms, run_peer, summarize};
 use crate::cmd::{cargo, exec, workspace_root};
 
 /// Options of `cargo xtask bench-serve`.
@@ -241,20 +241,6 @@ fn processes(binary: &Path, store: &Path, count: u32) -> Result<Vec<f64>, String
     Ok(latencies)
 }
 
-fn sqlite(dir: &Path, count: u32) -> Result<Vec<f64>, String> {
-    let output = Command::new("python3")
-        .args(["-c", PEER])
-        .arg(dir)
-        .arg(count.to_string())
-        .arg("sqlite")
-        .output()
-        .map_err(|err| format!("python3 (for the SQLite peer): {err}"))?;
-    let latencies: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|err| {
-        format!("the SQLite peer failed: {err} {}", String::from_utf8_lossy(&output.stderr))
-    })?;
-    Ok(floats(&latencies))
-}
-
 /// The rounds of one mode and client count, added up.
 #[derive(Default)]
 struct Series {
@@ -304,7 +290,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     }
     for round in 0..options.rounds {
         let started = Instant::now();
-        let latencies = sqlite(&peer_dir, options.events)?;
+        let latencies = run_peer(&peer_dir, "sqlite", options.events)?;
         sqlite_seconds += started.elapsed().as_secs_f64();
         sqlite_latencies.extend(latencies);
         for (name, server) in &servers {
