@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
+use agent_metrics_benches::mean_ns;
 use atomic_fs::{Backup, Durability, ReplaceConfig, replace};
 use criterion::Criterion;
 
@@ -61,23 +62,12 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-/// The mean of one benchmark from criterion's estimates, in nanoseconds.
-fn mean_ns(name: &str) -> Option<f64> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/criterion")
-        .join(GROUP)
-        .join(name)
-        .join("new/estimates.json");
-    let estimates: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    estimates["mean"]["point_estimate"].as_f64()
-}
-
 #[expect(clippy::print_stdout, reason = "a benchmark reports its results")]
 fn print_ratios() {
-    let Some(floor) = mean_ns("floor") else { return };
+    let Some(floor) = mean_ns(GROUP, "floor") else { return };
     println!("\n{GROUP}: mean time and ratio to the floor in this run");
     for name in ["floor", "replace_no_backup", "replace_hardlink_backup", "naive_copy_backup"] {
-        if let Some(mean) = mean_ns(name) {
+        if let Some(mean) = mean_ns(GROUP, name) {
             println!("  {name:<24} {:>8.3} ms  {:>5.2}x", mean / 1e6, mean / floor);
         }
     }

@@ -15,6 +15,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
+use agent_metrics_benches::mean_ns;
 use criterion::{BatchSize, Criterion};
 use metrics_store::MetricsStore;
 use metrics_types::{AgentEvent, DashboardState, EventStatus, Limits, NewAgentEvent, Timestamp};
@@ -124,17 +125,6 @@ fn benches(c: &mut Criterion, dir: &Path) {
 #[expect(clippy::print_stderr, reason = "a benchmark reports its context")]
 fn eprintln_stats(store: &MetricsStore, bytes: usize) {
     eprintln!("store file: {bytes} bytes with 500 events; handle stats: {:?}", store.stats());
-}
-
-/// The mean of one benchmark from criterion's estimates, in nanoseconds.
-fn mean_ns(group: &str, name: &str) -> Option<f64> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/criterion")
-        .join(group)
-        .join(name)
-        .join("new/estimates.json");
-    let estimates: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    estimates["mean"]["point_estimate"].as_f64()
 }
 
 #[expect(clippy::print_stdout, reason = "a benchmark reports its results")]

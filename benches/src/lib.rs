@@ -2,3 +2,17 @@
 //! built without the `simulation` and `failpoints` features that the tests of `atomic-fs`
 //! and `metrics-store` turn on. Run them with `cargo xtask bench` or
 //! `cargo bench -p agent-metrics-benches --bench replace|lock_contention|store`.
+
+use std::path::Path;
+
+/// The mean of one benchmark (`group/name`) from the estimates criterion wrote in this run,
+/// in nanoseconds; `None` when it has not run.
+pub fn mean_ns(group: &str, name: &str) -> Option<f64> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/criterion")
+        .join(group)
+        .join(name)
+        .join("new/estimates.json");
+    let estimates: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    estimates["mean"]["point_estimate"].as_f64()
+}
