@@ -172,6 +172,21 @@ fn rustix_is_called_only_in_the_seam() {
     assert!(offenders.is_empty(), "rustix outside atomic-fs/src/sys: {offenders:?}");
 }
 
+/// The OS seam sits below the protocols: `sys` names nothing from `replace`, `journal` or the
+/// simulation's lies, and `replace` names nothing from `sim` (its bugs are played by the
+/// simulated disk, not switched on inside it).
+#[test]
+fn the_seam_depends_on_no_protocol_and_replace_on_no_simulation() {
+    let mut offenders = naming(
+        "crates/atomic-fs/src/sys",
+        &["crate::replace", "crate::journal", "crate::sim::Lie", "super::replace"],
+        &[],
+    );
+    offenders.extend(naming("crates/atomic-fs/src/replace", &["crate::sim"], &[]));
+    offenders.extend(naming("crates/atomic-fs/src/replace.rs", &["crate::sim"], &[]));
+    assert!(offenders.is_empty(), "upward or test-only dependencies: {offenders:?}");
+}
+
 /// The direct dependencies of each workspace package, from `cargo metadata`: (name, kind).
 fn direct_dependencies() -> Vec<(String, Vec<(String, String)>)> {
     let output =

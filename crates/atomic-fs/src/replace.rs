@@ -8,15 +8,9 @@ use crate::sys::{FileKind, FileSystem, Inspection};
 use crate::temp::{TempGuard, TempKind, temp_path};
 use crate::{FileIdentity, directory_of};
 
-mod mutant;
 mod rotation;
 
-#[cfg(feature = "simulation")]
-pub use mutant::Mutant;
-#[cfg(not(feature = "simulation"))]
-use mutant::Mutant;
-use mutant::mutated;
-use rotation::{Rotation, RotationOrder};
+use rotation::Rotation;
 
 /// Whether writes are flushed to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,24 +151,18 @@ fn replace_checked(
     let existing = inspect_target(fs, target)?;
     let mode = existing.map_or(0o600, |inspection| inspection.mode);
     let flush = config.durability == Durability::Full;
-    let flush_before_commit = flush && !mutated(fs, Mutant::RenameBeforeFileSync);
 
     let temp_name = temp_path(target, TempKind::Contents);
     let mut file = fs.create_new(&temp_name, mode).context(Op::CreateTemp, &temp_name)?;
     let mut temp = TempGuard::created(fs, temp_name);
     fs.write_all(&mut file, bytes).context(Op::Write, temp.path())?;
-    if flush_before_commit {
+    if flush {
         sync_file(fs, &file, temp.path())?;
     }
 
     let (rotation, backed_up) = match (config.backup, existing) {
         (Backup::PreviousGeneration, Some(existing)) => {
-            let order = if mutated(fs, Mutant::BackupAfterCommit) {
-                RotationOrder::AfterCommitMutant
-            } else {
-                RotationOrder::BeforeCommit
-            };
-            (Rotation::start(fs, target, &existing.identity, order)?, true)
+            (Rotation::start(fs, target, &existing.identity)?, true)
         }
         _ => (None, false),
     };
@@ -198,16 +186,11 @@ fn replace_checked(
         return Err(Error::Io { op: Op::Rename, path: target.to_owned(), source });
     }
     temp.disarm();
-    if flush && !flush_before_commit {
-        sync_file(fs, &file, target)?;
-    }
     let identity = crate::read::identity_of_file(&file).context(Op::Inspect, target)?;
-    let rotated = rotation.map_or(Ok(()), Rotation::finish);
-
-    if !mutated(fs, Mutant::SkipDirSync) {
-        flush_directory_of(fs, target, config.durability)?;
+    if let Some(rotation) = rotation {
+        rotation.finish();
     }
-    rotated?;
+    flush_directory_of(fs, target, config.durability)?;
     Ok(Replaced { identity, file, backed_up })
 }
 
@@ -254,11 +237,9 @@ pub(crate) fn flush_file(
 
 /// Flushes the new contents, once: a failed flush is final ([`Error::Sync`]).
 fn sync_file(fs: &dyn FileSystem, file: &std::fs::File, path: &Path) -> Result<(), Error> {
-    let mut flushed = injected("atomic-fs::sync-file").and_then(|()| fs.sync_file(file));
-    if flushed.is_err() && mutated(fs, Mutant::RetryFailedSync) {
-        flushed = fs.sync_file(file);
-    }
-    flushed.map_err(|source| Error::Sync { path: path.to_owned(), source })
+    injected("atomic-fs::sync-file")
+        .and_then(|()| fs.sync_file(file))
+        .map_err(|source| Error::Sync { path: path.to_owned(), source })
 }
 
 /// A failure configured for the named point by a test (feature `failpoints`), as the I/O error

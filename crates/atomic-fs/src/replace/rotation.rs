@@ -9,16 +9,6 @@ use crate::error::{Error, IoResultExt, Op};
 use crate::sys::{FileKind, FileSystem};
 use crate::temp::{TempGuard, TempKind, temp_path};
 
-/// When the backup is rotated relative to the commit rename.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RotationOrder {
-    /// The protocol: the backup is rotated before the commit.
-    BeforeCommit,
-    /// [`super::Mutant::BackupAfterCommit`]: the current generation is pinned before the
-    /// commit but only renamed over the backup after it.
-    AfterCommitMutant,
-}
-
 /// A backup rotation in progress.
 pub(crate) struct Rotation<'a> {
     fs: &'a dyn FileSystem,
@@ -26,15 +16,11 @@ pub(crate) struct Rotation<'a> {
     /// The backup being replaced, under a temporary name until the commit is done (`None` when
     /// there was no backup).
     previous: Option<TempGuard<'a>>,
-    /// With [`RotationOrder::AfterCommitMutant`]: the current generation, still to be renamed
-    /// over the backup.
-    pending: Option<TempGuard<'a>>,
 }
 
 impl<'a> Rotation<'a> {
     /// Pins the old backup and makes the current generation of `target` (whose identity is
-    /// `current`) the backup, or, for the mutant, only pins it. On error nothing changed and
-    /// the temporary names are gone.
+    /// `current`) the backup. On error nothing changed and the temporary names are gone.
     ///
     /// If the backup already is the current file (an earlier rotation whose commit failed or
     /// was lost in a crash), there is nothing to rotate: and `rename` between two names of the
@@ -44,7 +30,6 @@ impl<'a> Rotation<'a> {
         fs: &'a dyn FileSystem,
         target: &Path,
         current: &FileIdentity,
-        order: RotationOrder,
     ) -> Result<Option<Rotation<'a>>, Error> {
         let backup = backup_path(target);
         let existing = fs.inspect(&backup).context(Op::Inspect, &backup)?;
@@ -53,7 +38,6 @@ impl<'a> Rotation<'a> {
                 return Ok(None);
             }
             None => None,
-            Some(_) if order == RotationOrder::AfterCommitMutant => None,
             Some(_) => match link_temp(fs, &backup, target, TempKind::PreviousBackup) {
                 Ok(pin) => Some(pin),
                 // Removed since the lstat (by hand: writers hold the lock): nothing to keep.
@@ -61,22 +45,17 @@ impl<'a> Rotation<'a> {
                 Err(err) => return Err(err).context(Op::Link, &backup),
             },
         };
-        let pinned = link_temp(fs, target, target, TempKind::Backup).context(Op::Link, target)?;
-        let mut rotation = Rotation { fs, backup, previous, pending: None };
-        match order {
-            RotationOrder::BeforeCommit => rotation.rename_over_backup(pinned)?,
-            RotationOrder::AfterCommitMutant => rotation.pending = Some(pinned),
-        }
-        Ok(Some(rotation))
+        let mut pinned =
+            link_temp(fs, target, target, TempKind::Backup).context(Op::Link, target)?;
+        fs.rename(pinned.path(), &backup).context(Op::Rename, &backup)?;
+        pinned.disarm();
+        Ok(Some(Rotation { fs, backup, previous }))
     }
 
     /// The commit failed: puts the previous backup back (or removes the new one if there was
     /// none). Best effort: if this fails too, the backup is a second name of the unchanged
     /// target, which is whole.
     pub(crate) fn roll_back(mut self) {
-        if self.pending.is_some() {
-            return;
-        }
         match self.previous.as_mut() {
             Some(previous) => {
                 if self.fs.rename(previous.path(), &self.backup).is_ok() {
@@ -89,19 +68,10 @@ impl<'a> Rotation<'a> {
         }
     }
 
-    /// The commit is done: drops the previous backup (or, for the mutant, renames the pinned
-    /// generation over the backup now).
-    pub(crate) fn finish(mut self) -> Result<(), Error> {
-        match self.pending.take() {
-            Some(current) => self.rename_over_backup(current),
-            None => Ok(()),
-        }
-    }
-
-    fn rename_over_backup(&mut self, mut current: TempGuard<'a>) -> Result<(), Error> {
-        self.fs.rename(current.path(), &self.backup).context(Op::Rename, &self.backup)?;
-        current.disarm();
-        Ok(())
+    /// The commit is done: drops the pinned previous backup (best effort: a leftover
+    /// temporary name is swept by the next writer).
+    pub(crate) fn finish(self) {
+        drop(self);
     }
 }
 

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use super::crash::{self, CrashImage};
 use super::fault::{CallKind, Fault, FaultKind, FaultPlan, SeamCall};
 use super::model::{Disk, FileId, Step, StepKind, View};
-use crate::replace::Mutant;
 use crate::sys::{FileSystem, Inspection, RealFileSystem};
 
 thread_local! {
@@ -38,8 +37,10 @@ struct State {
     trace: Vec<Step>,
     calls: Vec<SeamCall>,
     faults: FaultPlan,
-    mutant: Option<Mutant>,
     lie: Option<Lie>,
+    /// With [`Lie::BackupRotatedAfterCommit`]: a rename onto a backup name, made only after
+    /// the next rename.
+    deferred_rename: Option<(PathBuf, PathBuf)>,
     /// Files opened for appending (journals).
     appended_to: std::collections::HashSet<FileId>,
     /// The simulation's file for each live real inode.
@@ -58,13 +59,45 @@ pub struct Crash {
     pub images: Vec<CrashImage>,
 }
 
-/// A lie the simulated disk tells the code above it, standing for a bug in that code.
+/// A lie the simulated disk tells the code above it, standing for a bug in that code. A suite
+/// that passes with the truthful disk must fail with each lie: that is the proof it can fail,
+/// and the production code carries no switch for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Lie {
     /// A flush (`fdatasync`) of a file opened for appending returns success and does
     /// nothing: the same as a journal writer that forgot to flush before acknowledging.
     AppendsAreNotFlushed,
+    /// A directory flush (`fsync` of the directory) returns success and does nothing: the
+    /// same as a writer that never flushes the directory after its commit rename.
+    DirectoryFlushesDoNothing,
+    /// A flush of a newly created file returns success and does nothing, so its data becomes
+    /// durable only by chance: the same as a writer that renames a file over the target before
+    /// flushing it.
+    NewFilesAreNotFlushed,
+    /// A flush that fails (an injected fault) loses its data, as a failed `fdatasync` does,
+    /// and returns success: the same as a writer that retries a failed flush and carries on
+    /// when the retry "succeeds" (the kernel has already dropped the data).
+    FailedFlushesReportSuccess,
+    /// A rename onto a backup name (`NAME.bak`) is made only after the next rename: the same
+    /// as a writer that rotates its backup after the commit rename instead of before it (the
+    /// protocol this workspace had before its crash suite).
+    BackupRotatedAfterCommit,
+}
+
+impl Lie {
+    /// The lies that stand for bugs in [`crate::replace`], for suites that try them all.
+    pub const REPLACE_BUGS: [Lie; 4] = [
+        Lie::DirectoryFlushesDoNothing,
+        Lie::NewFilesAreNotFlushed,
+        Lie::FailedFlushesReportSuccess,
+        Lie::BackupRotatedAfterCommit,
+    ];
+
+    /// Whether the lie shows only after a flush has failed: a suite needs to inject one.
+    pub fn needs_a_failed_flush(self) -> bool {
+        self == Lie::FailedFlushesReportSuccess
+    }
 }
 
 /// Keeps a [`Simulation`] installed on this thread until dropped.
@@ -113,8 +146,8 @@ impl Simulation {
             trace: Vec::new(),
             calls: Vec::new(),
             faults: FaultPlan::default(),
-            mutant: None,
             lie: None,
+            deferred_rename: None,
             appended_to: std::collections::HashSet::new(),
             live,
             next_file,
@@ -136,11 +169,6 @@ impl Simulation {
     /// Stops every injected fault: the disk is repaired.
     pub fn clear_faults(&self) {
         self.state().faults.clear();
-    }
-
-    /// Makes `replace` follow a deliberately broken protocol.
-    pub fn set_mutant(&self, mutant: Option<Mutant>) {
-        self.state().mutant = mutant;
     }
 
     /// Makes the simulated disk lie (see [`Lie`]): a bug of the code above, played by the
@@ -268,6 +296,13 @@ impl Simulation {
         self.record(step, None);
         Ok(())
     }
+
+    /// Makes (or fails) one rename.
+    fn rename_now(&self, from: &Path, to: &Path) -> io::Result<()> {
+        let (from_name, to_name) = (self.name_of(from), self.name_of(to));
+        let step = StepKind::Rename { from: from_name, to: to_name.clone() };
+        self.name_call(CallKind::Rename, &to_name, || RealFileSystem.rename(from, to), step)
+    }
 }
 
 impl FileSystem for Simulation {
@@ -301,18 +336,21 @@ impl FileSystem for Simulation {
 
     fn sync_file(&self, file: &File) -> io::Result<()> {
         let id = self.file_id(file)?;
-        {
+        let lie = {
             let state = self.state();
-            if state.lie == Some(Lie::AppendsAreNotFlushed) && state.appended_to.contains(&id) {
-                return Ok(());
+            let appended = state.appended_to.contains(&id);
+            match state.lie {
+                Some(Lie::AppendsAreNotFlushed) if appended => return Ok(()),
+                Some(Lie::NewFilesAreNotFlushed) if !appended => return Ok(()),
+                lie => lie,
             }
-        }
+        };
         // No real flush: the model decides what is durable.
         match self.begin(CallKind::SyncFile, &id.to_string()) {
             Some(fault) => {
                 let error = fault.error();
                 self.record(StepKind::SyncFile { file: id }, Some(&error));
-                Err(error)
+                if lie == Some(Lie::FailedFlushesReportSuccess) { Ok(()) } else { Err(error) }
             }
             None => {
                 self.record(StepKind::SyncFile { file: id }, None);
@@ -328,13 +366,27 @@ impl FileSystem for Simulation {
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        let (from_name, to_name) = (self.name_of(from), self.name_of(to));
-        let step = StepKind::Rename { from: from_name, to: to_name.clone() };
-        self.name_call(CallKind::Rename, &to_name, || RealFileSystem.rename(from, to), step)
+        let lie = self.state().lie;
+        if lie == Some(Lie::BackupRotatedAfterCommit) {
+            let onto_backup = to.extension().is_some_and(|extension| extension == "bak");
+            if onto_backup && self.state().deferred_rename.is_none() {
+                self.state().deferred_rename = Some((from.to_owned(), to.to_owned()));
+                return Ok(());
+            }
+        }
+        self.rename_now(from, to)?;
+        let deferred = self.state().deferred_rename.take();
+        match deferred {
+            Some((from, to)) => self.rename_now(&from, &to),
+            None => Ok(()),
+        }
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         assert_eq!(dir, self.dir, "the simulation covers {} only", self.dir.display());
+        if self.state().lie == Some(Lie::DirectoryFlushesDoNothing) {
+            return Ok(());
+        }
         match self.begin(CallKind::SyncDir, "") {
             Some(fault) => {
                 let error = fault.error();
@@ -384,9 +436,5 @@ impl FileSystem for Simulation {
             return Err(fault.error());
         }
         RealFileSystem.list_dir(dir)
-    }
-
-    fn mutant(&self) -> Option<Mutant> {
-        self.state().mutant
     }
 }

@@ -72,11 +72,6 @@ pub(crate) trait FileSystem: Sync {
     fn open_write(&self, path: &Path) -> io::Result<File>;
     /// Names of the entries of a directory.
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<std::ffi::OsString>>;
-    /// The deliberate protocol bug this file system asks for (simulation only).
-    #[cfg(feature = "simulation")]
-    fn mutant(&self) -> Option<crate::replace::Mutant> {
-        None
-    }
 }
 
 /// Runs `f` with the file system of this thread: the real one, or the simulation a test

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use atomic_fs::sim::{
-    CallKind, Fault, FaultKind, Mutant, Persistence, SeamCall, Simulation, StepKind,
+    CallKind, Fault, FaultKind, Lie, Persistence, SeamCall, Simulation, StepKind,
 };
 use atomic_fs::{Error, FileLock, backup_path, remove_stale_temps, replace};
 
@@ -34,10 +34,10 @@ fn two_generations() -> (tempfile::TempDir, std::path::PathBuf) {
 
 /// Writes generations 3 and 4 on the simulation, then checks every crash image. Returns the
 /// first violation, naming the crash point and the loss pattern.
-fn crash_suite(mutant: Option<Mutant>, fault: Option<Fault>) -> Result<usize, String> {
+fn crash_suite(lie: Option<Lie>, fault: Option<Fault>) -> Result<usize, String> {
     let (dir, target) = two_generations();
     let simulation = Simulation::new(dir.path()).unwrap();
-    simulation.set_mutant(mutant);
+    simulation.set_lie(lie);
     if let Some(fault) = fault {
         simulation.inject(fault);
     }
@@ -93,19 +93,19 @@ fn every_crash_leaves_whole_generations_with_the_backup_one_behind() {
 }
 
 #[test]
-#[expect(clippy::print_stderr, reason = "where each mutant is caught is worth seeing")]
-fn every_mutant_is_caught_at_a_named_crash_point() {
-    for mutant in Mutant::ALL {
-        // A retried flush needs a flush that fails: the first write's fdatasync (call 3:
-        // lstat, open, write, fdatasync).
-        let fault = (mutant == Mutant::RetryFailedSync).then_some(Fault {
+#[expect(clippy::print_stderr, reason = "where each lie is caught is worth seeing")]
+fn every_lie_standing_for_a_replace_bug_is_caught_at_a_named_crash_point() {
+    for lie in Lie::REPLACE_BUGS {
+        // A flush that fails: the first write's fdatasync (call 3: lstat, open, write,
+        // fdatasync).
+        let fault = lie.needs_a_failed_flush().then_some(Fault {
             call: 3,
             kind: FaultKind::Eio,
             persistence: Persistence::Once,
         });
-        let caught = crash_suite(Some(mutant), fault).expect_err(&format!("{mutant:?} survived"));
-        assert!(caught.starts_with("crash after #"), "{mutant:?}: {caught}");
-        eprintln!("{mutant:?} caught: {caught}");
+        let caught = crash_suite(Some(lie), fault).expect_err(&format!("{lie:?} survived"));
+        assert!(caught.starts_with("crash after #"), "{lie:?}: {caught}");
+        eprintln!("{lie:?} caught: {caught}");
     }
 }
 

@@ -1,20 +1,20 @@
-//! Proof that the crash suite can fail: each deliberately broken replace protocol
-//! (`atomic_fs::sim::Mutant`) is caught at a named crash point, while the real protocol under
-//! the same faults passes.
+//! Proof that the crash suite can fail: each lie of the simulated disk that stands for a bug
+//! in the replace protocol (`atomic_fs::sim::Lie::REPLACE_BUGS`) is caught at a named crash
+//! point, while the real protocol under the same faults passes.
 
-use atomic_fs::sim::{CallKind, Fault, FaultKind, Mutant, Persistence, Simulation};
+use atomic_fs::sim::{CallKind, Fault, FaultKind, Lie, Persistence, Simulation};
 use metrics_types::Limits;
 
 use super::harness::{Coverage, Depth, Violation, check_crashes};
 use super::{run_with, store_with_history};
 use crate::support::event;
 
-/// Three updates (errors tolerated: only successes are acknowledged) with `mutant` and
+/// Three updates (errors tolerated: only successes are acknowledged) with `lie` and
 /// `fault`, then every crash checked.
-fn updates_with(mutant: Option<Mutant>, fault: Option<Fault>) -> Result<Coverage, Violation> {
+fn updates_with(lie: Option<Lie>, fault: Option<Fault>) -> Result<Coverage, Violation> {
     let (dir, mut expect) = store_with_history();
     let configure = |simulation: &Simulation| {
-        simulation.set_mutant(mutant);
+        simulation.set_lie(lie);
         if let Some(fault) = fault {
             simulation.inject(fault);
         }
@@ -54,15 +54,15 @@ fn the_real_protocol_passes_with_and_without_a_failed_flush() {
 }
 
 #[test]
-#[expect(clippy::print_stderr, reason = "where each mutant is caught is worth seeing")]
-fn every_mutant_is_caught_at_a_named_crash_point() {
-    for mutant in Mutant::ALL {
-        let fault = (mutant == Mutant::RetryFailedSync).then(failed_first_flush);
-        let violation = match updates_with(Some(mutant), fault) {
-            Ok(coverage) => panic!("{mutant:?} survived {coverage:?}"),
+#[expect(clippy::print_stderr, reason = "where each lie is caught is worth seeing")]
+fn every_lie_standing_for_a_replace_bug_is_caught_at_a_named_crash_point() {
+    for lie in Lie::REPLACE_BUGS {
+        let fault = lie.needs_a_failed_flush().then(failed_first_flush);
+        let violation = match updates_with(Some(lie), fault) {
+            Ok(coverage) => panic!("{lie:?} survived {coverage:?}"),
             Err(violation) => violation,
         };
-        assert!(violation.crash.starts_with("crash point "), "{mutant:?}: {violation}");
-        eprintln!("{mutant:?} caught: {violation}");
+        assert!(violation.crash.starts_with("crash point "), "{lie:?}: {violation}");
+        eprintln!("{lie:?} caught: {violation}");
     }
 }
