@@ -313,9 +313,11 @@ pub(crate) enum RecordCommand {
         stats: bool,
     },
     /// Record a session summary
-    Session(SessionArgs),
+    Session(metrics_types::SessionInput),
 }
 
+/// `record event`: the event's fields are `metrics_types::EventInput`'s (one definition for
+/// these flags, the JSON input and the server).
 #[derive(Debug, Args)]
 pub(crate) struct EventArgs {
     /// Without a value: print the result as JSON (the ids, and whether each was new).
@@ -323,82 +325,8 @@ pub(crate) struct EventArgs {
     /// object per line), all in one write, and print the result as JSON
     #[arg(long, value_name = "-", num_args = 0..=1, default_missing_value = "")]
     pub(crate) json: Option<String>,
-    /// The agent that ran
-    #[arg(long, required_unless_present = "json")]
-    pub(crate) agent: Option<String>,
-    /// How it ended
-    #[arg(long, required_unless_present = "json", value_parser = known(metrics_types::EventStatus::KNOWN, metrics_types::EventStatus::parse_known))]
-    pub(crate) status: Option<metrics_types::EventStatus>,
-    /// The session it ran in
-    #[arg(long)]
-    pub(crate) session: Option<String>,
-    /// The ticket it worked on
-    #[arg(long)]
-    pub(crate) ticket: Option<String>,
-    /// Prompt tokens
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
-    pub(crate) input_tokens: u64,
-    /// Completion tokens
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
-    pub(crate) output_tokens: u64,
-    /// Estimated cost in US dollars
-    #[arg(long, value_name = "USD", default_value_t = 0.0, allow_negative_numbers = true)]
-    pub(crate) cost: f64,
-    /// Wall-clock seconds (default: from --started-at and --ended-at, else 0)
-    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
-    pub(crate) duration: Option<f64>,
-    /// The model that ran it
-    #[arg(long)]
-    pub(crate) model: Option<String>,
-    /// Something it produced (repeatable)
-    #[arg(long = "artifact", value_name = "A")]
-    pub(crate) artifacts: Vec<String>,
-    /// The error of a failed event
-    #[arg(long = "error", value_name = "MSG")]
-    pub(crate) error_message: Option<String>,
-    /// A unique id (default: generated and printed); an id already stored is not counted twice
-    #[arg(long)]
-    pub(crate) event_id: Option<String>,
-    /// RFC 3339 start (default: end minus duration)
-    #[arg(long, value_name = "TS")]
-    pub(crate) started_at: Option<String>,
-    /// RFC 3339 end (default: start plus duration, else now)
-    #[arg(long, value_name = "TS")]
-    pub(crate) ended_at: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct SessionArgs {
-    /// The session's id
-    #[arg(long)]
-    pub(crate) session: String,
-    /// Whether it started the project or continued it
-    #[arg(long = "type", value_parser = known(metrics_types::SessionType::KNOWN, metrics_types::SessionType::parse_known))]
-    pub(crate) session_type: metrics_types::SessionType,
-    /// How it ended
-    #[arg(long, value_parser = known(metrics_types::SessionStatus::KNOWN, metrics_types::SessionStatus::parse_known))]
-    pub(crate) status: metrics_types::SessionStatus,
-    /// Its ordinal in the project (default: one more than the sessions recorded so far)
-    #[arg(long)]
-    pub(crate) number: Option<u64>,
-    /// An agent it ran (repeatable; default: the agents of its recorded events)
-    #[arg(long = "agent", value_name = "NAME")]
-    pub(crate) agents: Vec<String>,
-    /// A ticket it worked on (repeatable; default: from its recorded events)
-    #[arg(long = "ticket", value_name = "KEY")]
-    pub(crate) tickets: Vec<String>,
-    /// Tokens (default: the sum of its recorded events)
-    #[arg(long, allow_negative_numbers = true)]
-    pub(crate) tokens: Option<u64>,
-    /// Cost in US dollars (default: the sum of its recorded events)
-    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
-    pub(crate) cost: Option<f64>,
-    /// RFC 3339 start (default: its first recorded event, else now)
-    #[arg(long, value_name = "TS")]
-    pub(crate) started_at: Option<String>,
-    /// RFC 3339 end (default: its last recorded event, else now)
-    #[arg(long, value_name = "TS")]
-    pub(crate) ended_at: Option<String>,
+    #[command(flatten)]
+    pub(crate) event: metrics_types::EventInput,
 }
 
 /// `--json` for machine-readable output.
@@ -540,7 +468,53 @@ fn parse_lock_timeout(text: &str) -> Result<std::time::Duration, String> {
 mod tests {
     use std::time::Duration;
 
-    use super::{parse_lock_timeout, parse_when};
+    use clap::Parser as _;
+
+    use super::{Cli, Command, RecordCommand, parse_lock_timeout, parse_when};
+
+    /// The `record event` flags, parsed as the command line would be.
+    fn event_flags(flags: &[&str]) -> metrics_types::EventInput {
+        let args = ["agent-metrics", "record", "event"].iter().chain(flags);
+        match Cli::try_parse_from(args).unwrap().command {
+            Command::Record(RecordCommand::Event(args)) => args.event,
+            _ => unreachable!("`record event` parses as a record event"),
+        }
+    }
+
+    /// The flags are `EventInput`'s fields: every flag lands where the same JSON field does,
+    /// so the command line and `--json -` cannot drift apart.
+    #[test]
+    fn event_flags_and_json_give_the_same_input() {
+        let flags = event_flags(&[
+            "--agent=coding",
+            "--status=error",
+            "--session=s-1",
+            "--ticket=AI-7",
+            "--input-tokens=10",
+            "--output-tokens=5",
+            "--total-tokens=15",
+            "--cost=0.25",
+            "--duration=3.5",
+            "--model=m-1",
+            "--artifact=a",
+            "--artifact=b",
+            "--error=boom",
+            "--event-id=e-1",
+            "--started-at=2026-02-14T17:00:00Z",
+            "--ended-at=2026-02-14T17:00:03.5Z",
+        ]);
+        let json = r#"{"agent": "coding", "status": "error", "session": "s-1", "ticket": "AI-7",
+            "input_tokens": 10, "output_tokens": 5, "total_tokens": 15, "cost": 0.25,
+            "duration": 3.5, "model": "m-1", "artifacts": ["a", "b"], "error_message": "boom",
+            "event_id": "e-1", "started_at": "2026-02-14T17:00:00Z",
+            "ended_at": "2026-02-14T17:00:03.5Z"}"#;
+        let parsed = metrics_types::EventInput::parse_many(json).unwrap();
+        assert_eq!(parsed, vec![flags]);
+        let least = event_flags(&["--agent=coding", "--status=success"]);
+        let parsed =
+            metrics_types::EventInput::parse_many(r#"{"agent": "coding", "status": "success"}"#);
+        assert_eq!(parsed.unwrap(), vec![least]);
+    }
 
     #[test]
     fn lock_timeouts_read_like_people_write_them() {

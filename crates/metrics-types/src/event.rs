@@ -256,6 +256,36 @@ impl AgentEvent {
     pub fn model_used(&self) -> &str {
         &self.model_used
     }
+
+    /// The names of an event's fields in the file format, in the order they are written: the
+    /// columns of a table of events (`agent-metrics export --format csv`), which therefore
+    /// follow this struct when a field is added.
+    pub fn field_names() -> &'static [&'static str] {
+        AgentEvent::FIELD_NAMES
+    }
+
+    /// The event's fields as text, one per [`AgentEvent::field_names`], as the file holds them
+    /// (a value kept verbatim, such as a `null` the Python dashboard wrote, is shown as it is):
+    /// strings as they are, numbers as JSON writes them, `null` as nothing, a list of strings
+    /// joined with `;`, anything else as JSON.
+    pub fn field_texts(&self) -> Vec<String> {
+        let Ok(serde_json::Value::Object(record)) = serde_json::to_value(self) else {
+            return vec![String::new(); AgentEvent::FIELD_NAMES.len()];
+        };
+        let text = |value: &serde_json::Value| match value {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(text) => text.clone(),
+            serde_json::Value::Array(items) if items.iter().all(serde_json::Value::is_string) => {
+                let items: Vec<&str> = items.iter().filter_map(serde_json::Value::as_str).collect();
+                items.join(";")
+            }
+            other => other.to_string(),
+        };
+        AgentEvent::FIELD_NAMES
+            .iter()
+            .map(|name| record.get(*name).map(text).unwrap_or_default())
+            .collect()
+    }
 }
 
 pub(crate) fn too_large(field: &str, value: u64) -> crate::Violation {

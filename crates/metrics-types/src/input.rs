@@ -25,50 +25,102 @@ use crate::{
 /// One event as a writer sends it. Only `agent_name` and `status` are required; the CLI's
 /// flag names (`agent`, `session`, `ticket`, `cost`, `duration`, `model`) are accepted as
 /// aliases. Unknown fields are refused, so a misspelt field is an error, not a silent zero.
+///
+/// With the `clap` feature this is also the flag list of `agent-metrics record event`
+/// (`--agent`, `--status`, ...): one definition for the flags, the JSON input and the server,
+/// so a new field is added here and nowhere else.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct EventInput {
-    /// Unique id (default: generated); an id already stored is not counted twice.
-    pub event_id: Option<String>,
     /// The agent that ran.
     #[serde(alias = "agent")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long = "agent",
+            value_name = "NAME",
+            default_value = "",
+            hide_default_value = true,
+            required_unless_present = "json"
+        )
+    )]
     pub agent_name: String,
     /// How it ended: `success`, `error`, `timeout` or `blocked`.
+    #[cfg_attr(feature = "clap", arg(long, default_value = "", hide_default_value = true, required_unless_present = "json", value_parser = flags::names_of(EventStatus::KNOWN.iter().map(EventStatus::as_str))))]
     pub status: String,
     /// The session it ran in.
     #[serde(default, alias = "session")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "session", value_name = "ID", default_value = "", hide_default_value = true)
+    )]
     pub session_id: String,
     /// The ticket it worked on.
     #[serde(default, alias = "ticket")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "ticket", value_name = "KEY", default_value = "", hide_default_value = true)
+    )]
     pub ticket_key: String,
-    /// RFC 3339 start (default: the end minus the duration).
-    pub started_at: Option<String>,
-    /// RFC 3339 end (default: the start plus the duration, else now).
-    pub ended_at: Option<String>,
     /// Prompt tokens.
     #[serde(default)]
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0, allow_negative_numbers = true))]
     pub input_tokens: u64,
     /// Completion tokens.
     #[serde(default)]
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0, allow_negative_numbers = true))]
     pub output_tokens: u64,
     /// If given, must equal `input_tokens + output_tokens`.
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
     pub total_tokens: Option<u64>,
     /// Estimated cost in US dollars.
     #[serde(default, alias = "cost")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long = "cost",
+            value_name = "USD",
+            default_value_t = 0.0,
+            allow_negative_numbers = true
+        )
+    )]
     pub estimated_cost_usd: f64,
     /// Wall-clock seconds (default: the time between start and end, else 0).
     #[serde(alias = "duration")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "duration", value_name = "SECS", allow_negative_numbers = true)
+    )]
     pub duration_seconds: Option<f64>,
-    /// What it produced.
+    /// The model that ran it.
+    #[serde(default, alias = "model")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "model", value_name = "MODEL", default_value = "", hide_default_value = true)
+    )]
+    pub model_used: String,
+    /// Something it produced (as a flag: repeatable).
     #[serde(default)]
+    #[cfg_attr(feature = "clap", arg(long = "artifact", value_name = "A"))]
     pub artifacts: Vec<String>,
     /// The error of a failed event.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "error", value_name = "MSG", default_value = "", hide_default_value = true)
+    )]
     pub error_message: String,
-    /// The model that ran it.
-    #[serde(default, alias = "model")]
-    pub model_used: String,
+    /// Unique id (default: generated); an id already stored is not counted twice.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub event_id: Option<String>,
+    /// RFC 3339 start (default: the end minus the duration).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "TS"))]
+    pub started_at: Option<String>,
+    /// RFC 3339 end (default: the start plus the duration, else now).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "TS"))]
+    pub ended_at: Option<String>,
 }
 
 impl EventInput {
@@ -188,37 +240,53 @@ impl EventInput {
 /// One session as a writer sends it. Only `session_id`, `session_type` and `status` are
 /// required; everything else is derived from the session's events in the state it is
 /// recorded into (see [`SessionInput::into_session`]).
+///
+/// With the `clap` feature this is also the flag list of `agent-metrics record session`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SessionInput {
     /// The session's id.
     #[serde(alias = "session")]
+    #[cfg_attr(feature = "clap", arg(long = "session", value_name = "ID"))]
     pub session_id: String,
     /// `initializer` or `continuation`.
     #[serde(alias = "type")]
+    #[cfg_attr(feature = "clap", arg(long = "type", value_parser = flags::names_of(SessionType::KNOWN.iter().map(SessionType::as_str))))]
     pub session_type: String,
-    /// `continue`, `error` or `complete`.
+    /// How it ended: `continue`, `error` or `complete`.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = flags::names_of(SessionStatus::KNOWN.iter().map(SessionStatus::as_str))))]
     pub status: String,
     /// Its ordinal (default: one more than the sessions recorded so far).
     #[serde(alias = "number")]
+    #[cfg_attr(feature = "clap", arg(long = "number", value_name = "N"))]
     pub session_number: Option<u64>,
-    /// RFC 3339 start (default: its first event's start, else now).
-    pub started_at: Option<String>,
-    /// RFC 3339 end (default: its last event's end, else now).
-    pub ended_at: Option<String>,
-    /// Agents it ran (default: from its events, in first-use order).
+    /// Agents it ran (default: from its events, in first-use order; as a flag: repeatable).
     #[serde(default, alias = "agents")]
+    #[cfg_attr(feature = "clap", arg(long = "agent", value_name = "NAME"))]
     pub agents_invoked: Vec<String>,
+    /// Tickets (default: from its events; as a flag: repeatable).
+    #[serde(default, alias = "tickets")]
+    #[cfg_attr(feature = "clap", arg(long = "ticket", value_name = "KEY"))]
+    pub tickets_worked: Vec<String>,
     /// Tokens (default: the sum over its events).
     #[serde(alias = "tokens")]
+    #[cfg_attr(feature = "clap", arg(long = "tokens", allow_negative_numbers = true))]
     pub total_tokens: Option<u64>,
     /// Cost in US dollars (default: the sum over its events).
     #[serde(alias = "cost")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "cost", value_name = "USD", allow_negative_numbers = true)
+    )]
     pub total_cost_usd: Option<f64>,
-    /// Tickets (default: from its events).
-    #[serde(default, alias = "tickets")]
-    pub tickets_worked: Vec<String>,
+    /// RFC 3339 start (default: its first event's start, else now).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "TS"))]
+    pub started_at: Option<String>,
+    /// RFC 3339 end (default: its last event's end, else now).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "TS"))]
+    pub ended_at: Option<String>,
 }
 
 impl SessionInput {
@@ -354,3 +422,20 @@ fn input_error(place: &str, message: &str) -> ValidationError {
 
 #[cfg(test)]
 mod tests;
+
+/// Helpers of the `clap` derives above.
+#[cfg(feature = "clap")]
+mod flags {
+    /// A flag value that must be one of `names` (offered in help and completions), kept as
+    /// the name, so the input's own parse gives the one message for a wrong value. The empty
+    /// string is accepted but never offered: it is the default of a flag that is required
+    /// only without `--json -`, and the command says it is missing.
+    pub(super) fn names_of(
+        names: impl Iterator<Item = &'static str>,
+    ) -> clap::builder::PossibleValuesParser {
+        let unset = clap::builder::PossibleValue::new("").hide(true);
+        clap::builder::PossibleValuesParser::new(
+            names.map(clap::builder::PossibleValue::new).chain([unset]),
+        )
+    }
+}

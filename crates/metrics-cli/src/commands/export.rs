@@ -38,47 +38,13 @@ fn render(state: &DashboardState, format: ExportFormat) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 15] = [
-    "event_id",
-    "agent_name",
-    "session_id",
-    "ticket_key",
-    "started_at",
-    "ended_at",
-    "status",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "estimated_cost_usd",
-    "duration_seconds",
-    "model_used",
-    "error_message",
-    "artifacts",
-];
-
+/// One row per event, one column per field of the file format, in its order
+/// (`AgentEvent::field_names`), so a new field is a new column without a change here.
 fn csv(state: &DashboardState) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut rows = vec![CSV_HEADER.map(str::to_owned).to_vec()];
-    for event in state.events() {
-        let optional = |count: Option<u64>| count.map(|n| n.to_string()).unwrap_or_default();
-        rows.push(vec![
-            event.event_id().to_owned(),
-            event.agent_name().to_owned(),
-            event.session_id().to_owned(),
-            event.ticket_key().to_owned(),
-            event.started_at().to_string(),
-            event.ended_at().to_string(),
-            event.status().to_string(),
-            optional(event.input_tokens()),
-            optional(event.output_tokens()),
-            event.total_tokens().to_string(),
-            event.estimated_cost_usd().to_string(),
-            event.duration_seconds().to_string(),
-            event.model_used().to_owned(),
-            event.error_message().to_owned(),
-            event.artifacts().join(";"),
-        ]);
-    }
+    let header = metrics_types::AgentEvent::field_names().iter().map(|name| (*name).to_owned());
+    let mut rows = vec![header.collect::<Vec<_>>()];
+    rows.extend(state.events().iter().map(metrics_types::AgentEvent::field_texts));
     for row in rows {
         // Writing CSV into memory cannot fail.
         let _ = writer.write_record(&row);

@@ -3,18 +3,15 @@
 
 use std::io::{BufRead, Read};
 
-use metrics_types::{
-    AgentEvent, DashboardState, EventInput, NewAgentEvent, RecordOutcome, SessionInput,
-    SessionSummary, Timestamp, event_times,
-};
+use metrics_types::{AgentEvent, EventInput, RecordOutcome, SessionInput, Timestamp};
 
-use crate::cli::{EventArgs, SessionArgs};
+use crate::cli::EventArgs;
 use crate::commands::Context;
 use crate::error::CliError;
 
 pub(crate) fn event(context: &mut Context, args: &EventArgs) -> Result<String, CliError> {
     match args.json.as_deref() {
-        Some("-") if args.agent.is_some() || args.status.is_some() => {
+        Some("-") if !args.event.agent_name.is_empty() || !args.event.status.is_empty() => {
             return Err(CliError::Usage {
                 message: "--json - reads the events from standard input; it cannot be combined with --agent or --status".to_owned(),
             });
@@ -74,34 +71,15 @@ impl<'a> RecordedView<'a> {
 }
 
 fn event_from_args(args: &EventArgs) -> Result<AgentEvent, CliError> {
-    let (Some(agent), Some(status)) = (&args.agent, args.status.clone()) else {
+    if args.event.agent_name.is_empty() || args.event.status.is_empty() {
         return Err(CliError::Usage {
             message: "--agent and --status are required without --json".to_owned(),
         });
-    };
-    let started_at = args.started_at.as_deref().map(parse_time).transpose()?;
-    let ended_at = args.ended_at.as_deref().map(parse_time).transpose()?;
-    let (started_at, ended_at, duration) =
-        event_times(started_at, ended_at, args.duration, crate::clock::now())
-            .map_err(|err| CliError::Usage { message: err.to_string() })?;
-    let event_id = args.event_id.clone().unwrap_or_else(new_event_id);
-    let input = NewAgentEvent {
-        session_id: args.session.clone().unwrap_or_default(),
-        ticket_key: args.ticket.clone().unwrap_or_default(),
-        ended_at: Some(ended_at),
-        input_tokens: args.input_tokens,
-        output_tokens: args.output_tokens,
-        estimated_cost_usd: args.cost,
-        duration_seconds: duration,
-        artifacts: args.artifacts.clone(),
-        error_message: args.error_message.clone().unwrap_or_default(),
-        model_used: args.model.clone().unwrap_or_default(),
-        ..NewAgentEvent::new(&event_id, agent, status, started_at)
-    };
+    }
     // A bad value given as a flag is a usage error (exit 2), as clap's own refusals are;
     // JSON input that fails the same rules is invalid data (exit 3).
-    AgentEvent::new(input).map_err(|err| CliError::Usage {
-        message: format!("invalid value: {err}; nothing was recorded"),
+    args.event.clone().into_event(crate::clock::now(), new_event_id).map_err(|err| {
+        CliError::Usage { message: format!("invalid value: {err}; nothing was recorded") }
     })
 }
 
@@ -246,23 +224,24 @@ fn new_event_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-pub(crate) fn session(context: &mut Context, args: &SessionArgs) -> Result<String, CliError> {
-    if let Some(cost) = args.cost
+pub(crate) fn session(context: &mut Context, args: &SessionInput) -> Result<String, CliError> {
+    if let Some(cost) = args.total_cost_usd
         && !(cost.is_finite() && cost >= 0.0)
     {
         return Err(CliError::Usage {
             message: format!("--cost must be a non-negative number of US dollars, not {cost}"),
         });
     }
-    let store = context.open_store()?;
     // Check what needs no state first, so a usage error is a usage error.
-    let started_at = args.started_at.as_deref().map(parse_time).transpose()?;
-    let ended_at = args.ended_at.as_deref().map(parse_time).transpose()?;
+    for time in [&args.started_at, &args.ended_at].into_iter().flatten() {
+        parse_time(time)?;
+    }
+    let store = context.open_store()?;
     // Everything derived from the state (the session's number, its events' tokens, cost,
     // agents and tickets) is computed inside the locked update, from the state it is
     // written into (issue 12): two concurrent calls never share a number.
     let outcome = store
-        .record_session_with(|state| session_from_args(args, state, started_at, ended_at))
+        .record_session_with(|state| args.clone().into_session(state, crate::clock::now()))
         .map_err(|err| match err {
             metrics_store::StoreError::Rejected { source, .. } => {
                 CliError::InvalidInput { message: source.to_string() }
@@ -270,29 +249,9 @@ pub(crate) fn session(context: &mut Context, args: &SessionArgs) -> Result<Strin
             other => CliError::Store(other),
         })?;
     context.note_recovery(&store);
+    let id = &args.session_id;
     Ok(match outcome {
-        RecordOutcome::Recorded { .. } => format!("recorded session {}\n", args.session),
-        RecordOutcome::Duplicate => {
-            format!("session {} was already recorded; nothing changed\n", args.session)
-        }
+        RecordOutcome::Recorded { .. } => format!("recorded session {id}\n"),
+        RecordOutcome::Duplicate => format!("session {id} was already recorded; nothing changed\n"),
     })
-}
-
-/// A session summary whose unset fields are derived from the session's recorded events.
-fn session_from_args(
-    args: &SessionArgs,
-    state: &DashboardState,
-    started_at: Option<Timestamp>,
-    ended_at: Option<Timestamp>,
-) -> Result<SessionSummary, metrics_types::ValidationError> {
-    let mut input =
-        SessionInput::new(&args.session, args.session_type.clone(), args.status.clone());
-    input.session_number = args.number;
-    input.started_at = started_at.map(|at| at.to_string());
-    input.ended_at = ended_at.map(|at| at.to_string());
-    input.agents_invoked = args.agents.clone();
-    input.tickets_worked = args.tickets.clone();
-    input.total_tokens = args.tokens;
-    input.total_cost_usd = args.cost;
-    input.into_session(state, crate::clock::now())
 }

@@ -21,9 +21,9 @@ fn csv_has_a_row_per_event() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 1 + 5);
     assert_snapshot!(lines[..3].join("\n"), @"
-    event_id,agent_name,session_id,ticket_key,started_at,ended_at,status,input_tokens,output_tokens,total_tokens,estimated_cost_usd,duration_seconds,model_used,error_message,artifacts
-    3f1c2b9e-0001,coding,sess-0001,AI-44,2026-02-14T17:10:00+00:00,2026-02-14T17:10:41.500000+00:00,success,2400,1100,3500,0.0315,41.5,claude-sonnet-4-5,,file:metrics_store.py;commit:9a1b2c3
-    3f1c2b9e-0002,coding,sess-0001,AI-44,2026-02-14T17:12:00+00:00,2026-02-14T17:12:37+00:00,success,2000,1000,3000,0.027,37,claude-sonnet-4-5,,file:test_metrics_store.py
+    event_id,agent_name,session_id,ticket_key,started_at,ended_at,status,input_tokens,output_tokens,total_tokens,estimated_cost_usd,duration_seconds,artifacts,error_message,model_used
+    3f1c2b9e-0001,coding,sess-0001,AI-44,2026-02-14T17:10:00+00:00,2026-02-14T17:10:41.500000+00:00,success,2400,1100,3500,0.0315,41.5,file:metrics_store.py;commit:9a1b2c3,,claude-sonnet-4-5
+    3f1c2b9e-0002,coding,sess-0001,AI-44,2026-02-14T17:12:00+00:00,2026-02-14T17:12:37+00:00,success,2000,1000,3000,0.027,37.0,file:test_metrics_store.py,,claude-sonnet-4-5
     ");
     let args = [
         "record",
