@@ -94,3 +94,45 @@ pub(crate) fn check_event_input(data: &[u8]) {
     let second = again.record_events(events, &limits).expect("a retry is accepted");
     assert_eq!(second.recorded, 0, "a retried batch records nothing ({first:?} then {second:?})");
 }
+
+/// Recovery's classification of a file's bytes (the metrics file, its backup, a file to
+/// restore) on any bytes: never panics; a file is sound exactly when it loads, and what a
+/// writer would write for it is sound again; only a version above ours is refused; anything
+/// else is damaged with a reason a person can read in one short line.
+pub(crate) fn check_file_verdict(data: &[u8]) {
+    use metrics_types::{DashboardState, FORMAT_VERSION, FileVerdict, PROBLEM_MAX_CHARS};
+    let loads = DashboardState::load(data).is_ok();
+    match FileVerdict::of(data) {
+        FileVerdict::Sound(state) => {
+            assert!(loads, "sound but the loader refuses it");
+            let _ = state.validate(&metrics_types::Limits::DEFAULT);
+            let written = state.to_json();
+            assert!(
+                matches!(FileVerdict::of(&written), FileVerdict::Sound(_)),
+                "what a writer writes for a sound file is not sound"
+            );
+        }
+        FileVerdict::NewerFormat { found } => {
+            assert!(!loads, "refused as newer but it loads");
+            assert!(found > FORMAT_VERSION, "refused as newer with version {found}");
+            assert_eq!(DashboardState::peek_version(data), Some(found));
+        }
+        FileVerdict::Damaged { problem } => {
+            assert!(!loads, "damaged but it loads");
+            assert!(
+                DashboardState::peek_version(data).is_none_or(|found| found <= FORMAT_VERSION),
+                "a newer file called damaged would be set aside"
+            );
+            assert!(!problem.trim().is_empty(), "a damaged file without a reason");
+            assert!(!problem.contains('\n'), "a reason over two lines: {problem:?}");
+            assert!(
+                problem.chars().count() <= PROBLEM_MAX_CHARS,
+                "a reason of {} chars",
+                problem.chars().count()
+            );
+            if data.iter().all(u8::is_ascii_whitespace) {
+                assert_eq!(problem, "the file is empty");
+            }
+        }
+    }
+}

@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use atomic_fs::{Backup, FileIdentity};
-use metrics_types::{DashboardState, FORMAT_VERSION, ValidationError};
+use metrics_types::{DashboardState, FORMAT_VERSION, FileVerdict};
 
 use crate::store::Writer;
 use crate::{MetricsStore, StoreError};
@@ -113,18 +113,12 @@ impl MetricsStore {
             Ok(None) => return Ok(Examined::Missing),
             Err(source) => return Err(self.io_error(source)),
         };
-        match DashboardState::load(&contents.bytes) {
-            Ok(state) => {
+        match FileVerdict::of(&contents.bytes) {
+            FileVerdict::Sound(state) => {
                 Ok(Examined::Good { state, identity: contents.identity, file: contents.file })
             }
-            Err(err) => {
-                if let Some(found) = DashboardState::peek_version(&contents.bytes)
-                    && found > FORMAT_VERSION
-                {
-                    return Err(self.newer_format(found));
-                }
-                Ok(Examined::Damaged { problem: describe(&err, &contents.bytes) })
-            }
+            FileVerdict::NewerFormat { found } => Err(self.newer_format(found)),
+            FileVerdict::Damaged { problem } => Ok(Examined::Damaged { problem }),
         }
     }
 
@@ -303,17 +297,4 @@ fn describe_difference(current: &DashboardState, restored: &DashboardState) -> S
     format!(
         "{newer_events} event(s) and {newer_sessions} session(s) not in the backup, and every other change of its latest write"
     )
-}
-
-/// A one-line description of why a file is unusable.
-fn describe(err: &ValidationError, bytes: &[u8]) -> String {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return "the file is empty".to_owned();
-    }
-    match err {
-        ValidationError::Malformed { source, .. } if source.is_eof() => {
-            format!("the file is truncated: {err}")
-        }
-        _ => err.to_string(),
-    }
 }

@@ -55,6 +55,7 @@ mod state;
 mod status;
 mod timestamp;
 mod validate;
+mod verdict;
 pub mod view;
 
 pub use crate::error::{ValidationError, Violation};
@@ -72,3 +73,4 @@ pub use crate::session::{NewSessionSummary, SessionSummary};
 pub use crate::state::{DashboardState, FORMAT_VERSION, REQUIRED_KEYS};
 pub use crate::status::{EventStatus, SessionStatus, SessionType};
 pub use crate::timestamp::{Timestamp, TimestampError};
+pub use crate::verdict::{FileVerdict, PROBLEM_MAX_CHARS};

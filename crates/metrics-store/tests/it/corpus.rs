@@ -49,3 +49,8 @@ fn the_journal_entry_corpus_passes() {
 fn the_event_input_corpus_passes() {
     replay("event_input", checks::check_event_input);
 }
+
+#[test]
+fn the_file_verdict_corpus_passes() {
+    replay("verdict", checks::check_file_verdict);
+}
