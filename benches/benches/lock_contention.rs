@@ -18,7 +18,7 @@
 //!
 //! Two scenarios: the 4 lockers alone, and oversubscribed (one busy loop per core beside
 //! them, so that a waiter that spins takes CPU from the holder). Run with
-//! `cargo bench -p atomic-fs --bench lock_contention`.
+//! `cargo bench -p agent-metrics-benches --bench lock_contention`.
 
 use std::io::{BufRead, BufReader};
 use std::os::fd::AsFd;

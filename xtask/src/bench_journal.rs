@@ -313,7 +313,7 @@ pub(crate) fn floats(value: &serde_json::Value) -> Vec<f64> {
 
 #[expect(clippy::print_stdout, reason = "the report is the task's output")]
 pub(crate) fn run(options: &Options) -> Result<(), String> {
-    exec(cargo(&["build", "--release", "--quiet", "-p", "metrics-cli"]).stdout(Stdio::null()))?;
+    exec(cargo(&["build", "--release", "--quiet", "-p", "agent-metrics"]).stdout(Stdio::null()))?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), PathBuf::from);
     // The scratch directory lives under target/ (a real disk), not in a tmpfs /tmp, so that

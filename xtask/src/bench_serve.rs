@@ -266,7 +266,7 @@ impl Series {
 
 #[expect(clippy::print_stdout, reason = "the report is the task's output")]
 pub(crate) fn run(options: &Options) -> Result<(), String> {
-    exec(cargo(&["build", "--release", "--quiet", "-p", "metrics-cli"]).stdout(Stdio::null()))?;
+    exec(cargo(&["build", "--release", "--quiet", "-p", "agent-metrics"]).stdout(Stdio::null()))?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), PathBuf::from);
     let binary = target.join("release/agent-metrics");

@@ -6,7 +6,8 @@
 use crate::cmd::{cargo, exec, is_installed};
 
 /// The steps, by name, in order.
-const STEPS: [&str; 9] = ["fmt", "clippy", "test", "doc", "deny", "loom", "stress", "crash", "e2e"];
+const STEPS: [&str; 10] =
+    ["fmt", "clippy", "test", "doc", "package", "deny", "loom", "stress", "crash", "e2e"];
 
 fn run_step(step: &str) -> Result<(), String> {
     match step {
@@ -19,6 +20,7 @@ fn run_step(step: &str) -> Result<(), String> {
             cargo(&["doc", "--workspace", "--no-deps", "--features", "atomic-fs/simulation"])
                 .env("RUSTDOCFLAGS", "-D warnings"),
         ),
+        "package" => crate::package::run(),
         "deny" => deny(),
         "loom" => loom(),
         "stress" => {
@@ -60,7 +62,7 @@ pub(crate) fn loom() -> Result<(), String> {
     let target = crate::cmd::workspace_root().join("target/loom");
     let preemptions = std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| "3".to_owned());
     exec(
-        cargo(&["test", "--release", "-p", "metrics-store", "--lib", "loom_"])
+        cargo(&["test", "--release", "-p", "agent-metrics-store", "--lib", "loom_"])
             .env("RUSTFLAGS", "--cfg loom")
             .env("CARGO_TARGET_DIR", target)
             .env("LOOM_MAX_PREEMPTIONS", preemptions),

@@ -49,7 +49,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
             }
         }
     }
-    cmd::exec(&mut cmd::cargo(&["build", "-p", "metrics-cli"]))?;
+    cmd::exec(&mut cmd::cargo(&["build", "-p", "agent-metrics"]))?;
     let binary = cmd::workspace_root().join("target/debug/agent-metrics");
     let server = served::Served::start(&binary, &out)?;
     if prometheus.is_ok() {

@@ -12,6 +12,7 @@ mod cmd;
 mod crash;
 mod e2e;
 mod fuzz;
+mod package;
 mod stress;
 #[cfg(test)]
 mod tidy;
@@ -30,9 +31,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Run every check CI runs: fmt, clippy, test, doc, deny, loom, stress, crash
+    /// Run every check CI runs: fmt, clippy, test, doc, package, deny, loom, stress, crash, e2e
     Ci {
-        /// Skip a step (repeatable): fmt, clippy, test, doc, deny, loom, stress, crash
+        /// Skip a step (repeatable): fmt, clippy, test, doc, package, deny, loom, stress, crash, e2e
         #[arg(long, value_name = "STEP")]
         skip: Vec<String>,
     },
@@ -40,8 +41,10 @@ enum Task {
     Stress(stress::Options),
     /// Crash-consistency and I/O-fault suites on the simulated disk, with many sampled histories
     Crash(crash::Options),
-    /// Run the cargo-fuzz targets (loader, journal, journal entries) for N seconds each (nightly)
+    /// Run the cargo-fuzz targets (loader, journal, entries, writer input, file verdict) for N seconds or runs each (nightly)
     Fuzz(fuzz::Options),
+    /// Package the publishable crates and build a downstream crate on the tarballs of types and atomic-fs alone
+    Package,
     /// Model-check the write protocol with loom (every interleaving of a few threads)
     Loom,
     /// Run every criterion benchmark; each prints its ratios to the floor measured in the same run
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Task::Crash(options) => crash::run(&options),
         Task::Fuzz(options) => fuzz::run(&options),
         Task::Loom => ci::loom(),
+        Task::Package => package::run(),
         // The benchmark package alone: its dev-dependencies name the crates without the test
         // features, so the figures are for the code users get.
         Task::Bench => cmd::exec(&mut cmd::cargo(&["bench", "-p", "agent-metrics-benches"])),

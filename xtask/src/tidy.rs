@@ -32,7 +32,13 @@ fn relative(path: &Path) -> String {
 fn every_rust_file_starts_with_a_doc_comment() {
     let missing: Vec<String> = rust_files()
         .into_iter()
-        .filter(|path| !std::fs::read_to_string(path).unwrap().starts_with("//!"))
+        .filter(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            // A library's front page is its README (shown by crates.io and by `cargo doc`).
+            let readme = path.ends_with("src/lib.rs")
+                && text.starts_with("#![doc = include_str!(\"../README.md\")]");
+            !text.starts_with("//!") && !readme
+        })
         .map(|path| relative(&path))
         .collect();
     assert!(missing.is_empty(), "files without a `//!` header: {missing:?}");
@@ -223,8 +229,11 @@ fn front_ends_and_xtask_depend_only_on_what_they_may() {
     for (package, dependencies) in &packages {
         let normal =
             |name: &str| dependencies.iter().any(|(n, kind)| n == name && kind == "normal");
-        if package == "metrics-cli" || package == "metrics-server" {
-            assert!(!normal("atomic-fs"), "{package} must reach files through metrics-store");
+        if package == "agent-metrics" || package == "agent-metrics-server" {
+            assert!(
+                !normal("agent-metrics-atomic-fs"),
+                "{package} must reach files through metrics-store"
+            );
         }
         if package == "xtask" {
             let internal: Vec<&(String, String)> =
@@ -232,7 +241,7 @@ fn front_ends_and_xtask_depend_only_on_what_they_may() {
             assert!(internal.is_empty(), "xtask depends on workspace crates: {internal:?}");
         }
     }
-    assert!(workspace.contains(&"metrics-cli") && workspace.contains(&"xtask"), "{workspace:?}");
+    assert!(workspace.contains(&"agent-metrics") && workspace.contains(&"xtask"), "{workspace:?}");
 }
 
 /// The normal (non-dev) dependency names of a package, transitively.
@@ -272,22 +281,78 @@ fn check_layering(package: &str, forbidden: &[&str]) {
 
 #[test]
 fn crates_depend_only_downwards() {
-    check_layering("metrics-types", &["atomic-fs", "metrics-store", "rustix", "libc", "tempfile"]);
-    check_layering("atomic-fs", &["metrics-types", "metrics-store", "serde", "serde_json"]);
-    check_layering("metrics-store", &["metrics-cli", "metrics-server", "tokio", "axum"]);
-    check_layering("metrics-types", &["metrics-server", "tokio", "axum"]);
-    check_layering("metrics-server", &["metrics-cli", "clap"]);
+    let [types, fs, store, server, cli] = [
+        "agent-metrics-types",
+        "agent-metrics-atomic-fs",
+        "agent-metrics-store",
+        "agent-metrics-server",
+        "agent-metrics",
+    ];
+    check_layering(types, &[fs, store, "rustix", "libc", "tempfile", "clap"]);
+    check_layering(fs, &[types, store, "serde", "serde_json"]);
+    check_layering(store, &[cli, server, "tokio", "axum"]);
+    check_layering(types, &[server, "tokio", "axum"]);
+    check_layering(server, &[cli, "clap"]);
 }
 
+/// Every package but xtask and the benchmarks is ready for crates.io: a description, the
+/// licence (with both licence texts in the package), a README of its own, keywords and
+/// categories, docs.rs settings, and the workspace's version on every internal dependency,
+/// so `cargo package --workspace` makes tarballs a downstream crate can depend on.
 #[test]
-fn internal_dependencies_are_version_zero() {
-    let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml")).unwrap();
-    for line in manifest.lines().filter(|line| line.contains("path = \"crates/")) {
-        assert!(
-            line.contains("version = \"0.0.0\""),
-            "internal dependency without version 0.0.0: {line}"
-        );
+fn publishable_packages_carry_what_crates_io_needs() {
+    let output =
+        cargo(&["metadata", "--offline", "--no-deps", "--format-version", "1"]).output().unwrap();
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let packages = metadata["packages"].as_array().unwrap();
+    let version = |name: &str| {
+        packages.iter().find(|p| p["name"] == name).map(|p| p["version"].clone()).unwrap()
+    };
+    let mut published = Vec::new();
+    for package in packages {
+        let name = package["name"].as_str().unwrap();
+        let unpublished = package["publish"].as_array().is_some_and(Vec::is_empty);
+        if unpublished {
+            assert!(["xtask", "agent-metrics-benches"].contains(&name), "{name} is not published");
+            continue;
+        }
+        published.push(name);
+        let dir =
+            std::path::Path::new(package["manifest_path"].as_str().unwrap()).parent().unwrap();
+        for field in ["description", "license", "readme"] {
+            assert!(package[field].as_str().is_some_and(|v| !v.is_empty()), "{name}: no {field}");
+        }
+        let readme = dir.join(package["readme"].as_str().unwrap());
+        assert!(readme.is_file(), "{name}: {} is missing", readme.display());
+        for list in ["keywords", "categories"] {
+            let len = package[list].as_array().map_or(0, Vec::len);
+            assert!((1..=5).contains(&len), "{name}: {len} {list} (crates.io takes 1 to 5)");
+        }
+        assert!(package["metadata"]["docs"]["rs"].is_object(), "{name}: no docs.rs settings");
+        for licence in ["LICENSE-MIT", "LICENSE-APACHE"] {
+            assert!(dir.join(licence).is_file(), "{name}: no {licence} in the package");
+        }
+        for dependency in package["dependencies"].as_array().unwrap() {
+            if dependency["path"].is_string() && dependency["kind"].is_null() {
+                let wanted =
+                    format!("^{}", version(dependency["name"].as_str().unwrap()).as_str().unwrap());
+                assert_eq!(
+                    dependency["req"].as_str(),
+                    Some(wanted.as_str()),
+                    "{name}: {dependency}"
+                );
+            }
+        }
     }
+    published.sort_unstable();
+    let expected = [
+        "agent-metrics",
+        "agent-metrics-atomic-fs",
+        "agent-metrics-server",
+        "agent-metrics-store",
+        "agent-metrics-types",
+    ];
+    assert_eq!(published, expected);
 }
 
 /// Each crate has one integration-test binary, `tests/<name>/main.rs`; a file beside it that

@@ -1,34 +1,4 @@
-//! The agent-metrics server: one long-running process over one metrics store that serves
-//!
-//! - `GET /`: the live dashboard, one page from the binary (no CDN, no build step);
-//! - `GET /metrics`: the store as OpenMetrics or Prometheus text, chosen by `Accept`;
-//! - `GET /api/v1/status|agents|agents/{name}|events|sessions`: the typed views of
-//!   [`metrics_types::view`], the same the CLI prints with `--json`;
-//! - `GET /api/v1/stream`: server-sent events, one per change of the store by any writer;
-//! - `POST /api/v1/events` and `POST /api/v1/sessions`: durable, idempotent ingest, with
-//!   concurrent requests group-committed into one write;
-//! - `GET /healthz`.
-//!
-//! Other writers (the CLI, library handles, the Python dashboard) keep writing the same file
-//! under the same lock; the server notices their writes by the file's and the journal's
-//! identity (two `stat` calls per tick, no parse when nothing changed).
-//!
-//! A downstream crate can mount the routes in its own axum server with [`router`]; the
-//! `agent-metrics serve` command is [`serve`] with a signal handler.
-//!
-//! ```no_run
-//! use metrics_server::{ServerConfig, serve};
-//! use metrics_store::MetricsStore;
-//!
-//! # async fn run() -> Result<(), metrics_server::ServerError> {
-//! let store = MetricsStore::open(std::path::Path::new(".agent_metrics.json"))?;
-//! let config = ServerConfig::default();
-//! let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|source| {
-//!     metrics_server::ServerError::Bind { addr: config.listen, source }
-//! })?;
-//! serve(store, config, listener, std::future::pending()).await
-//! # }
-//! ```
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 mod api;

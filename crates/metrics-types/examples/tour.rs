@@ -1,7 +1,7 @@
 //! A tour of `metrics-types`: load a file the Python dashboard wrote, record an event, write it
 //! back, and see validation list the findings of an inconsistent copy (which still loads).
 //!
-//! Run with `cargo run -p metrics-types --example tour`.
+//! Run with `cargo run -p agent-metrics-types --example tour`.
 #![expect(clippy::print_stdout, reason = "an example shows its results")]
 
 use metrics_types::{

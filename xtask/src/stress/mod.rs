@@ -115,7 +115,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         return Err("--writers must be at least 1".to_owned());
     }
     let seed = options.seed.unwrap_or_else(|| fastrand::u64(..));
-    exec(cargo(&["build", "--release", "--quiet", "-p", "metrics-cli"]).stdout(Stdio::null()))?;
+    exec(cargo(&["build", "--release", "--quiet", "-p", "agent-metrics"]).stdout(Stdio::null()))?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), PathBuf::from);
     let binary = target.join("release/agent-metrics");

@@ -80,7 +80,7 @@ fn one_history(seed: u64) -> Coverage {
             panic!(
                 "history with seed {seed}: {violation}\n\
                  replay: AGENT_METRICS_CRASH_SEED={seed} AGENT_METRICS_CRASH_ITERATIONS=1 \
-                 cargo test -p metrics-store --test it crash::history"
+                 cargo test -p agent-metrics-store --test it crash::history"
             )
         },
     )
