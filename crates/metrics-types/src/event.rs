@@ -116,6 +116,24 @@ impl AgentEvent {
     /// [`crate::truncation_marker`]; past [`crate::MAX_ARTIFACTS`] artifacts the list ends
     /// with one entry saying how many were left out.
     pub fn new(input: NewAgentEvent) -> Result<AgentEvent, ValidationError> {
+        // Every field by name: a field added to `NewAgentEvent` and not carried into the event
+        // is an unused binding (a compile error under `-D warnings`), never silently dropped.
+        let NewAgentEvent {
+            event_id,
+            agent_name,
+            session_id,
+            ticket_key,
+            started_at,
+            ended_at,
+            status,
+            input_tokens,
+            output_tokens,
+            estimated_cost_usd,
+            duration_seconds,
+            artifacts,
+            error_message,
+            model_used,
+        } = input;
         let mut early = Vec::new();
         let mut to_i64 = |field: &str, n: u64| {
             i64::try_from(n).unwrap_or_else(|_| {
@@ -123,21 +141,20 @@ impl AgentEvent {
                 0
             })
         };
-        let input_tokens = to_i64("input_tokens", input.input_tokens);
-        let output_tokens = to_i64("output_tokens", input.output_tokens);
+        let input_count = input_tokens;
+        let output_count = output_tokens;
+        let input_tokens = to_i64("input_tokens", input_count);
+        let output_tokens = to_i64("output_tokens", output_count);
         let total_tokens = input_tokens.checked_add(output_tokens).unwrap_or_else(|| {
-            early.push(too_large(
-                "total_tokens",
-                input.input_tokens.saturating_add(input.output_tokens),
-            ));
+            early.push(too_large("total_tokens", input_count.saturating_add(output_count)));
             0
         });
         for (field, value) in [
-            ("event_id", &input.event_id),
-            ("agent_name", &input.agent_name),
-            ("session_id", &input.session_id),
-            ("ticket_key", &input.ticket_key),
-            ("model_used", &input.model_used),
+            ("event_id", &event_id),
+            ("agent_name", &agent_name),
+            ("session_id", &session_id),
+            ("ticket_key", &ticket_key),
+            ("model_used", &model_used),
         ] {
             if value.len() > crate::MAX_IDENTIFIER_BYTES {
                 early.push(crate::Violation {
@@ -150,7 +167,7 @@ impl AgentEvent {
                 });
             }
         }
-        for (field, value) in [("event_id", &input.event_id), ("agent_name", &input.agent_name)] {
+        for (field, value) in [("event_id", &event_id), ("agent_name", &agent_name)] {
             let visible = value.chars().any(|c| !c.is_whitespace() && !c.is_control());
             if !value.is_empty() && !visible {
                 early.push(crate::Violation {
@@ -164,31 +181,29 @@ impl AgentEvent {
         if !early.is_empty() {
             return Err(ValidationError::Invalid { violations: early });
         }
-        let ended_at = match input.ended_at {
+        let ended_at = match ended_at {
             Some(ended_at) => ended_at,
-            None => {
-                input.started_at.plus_seconds(input.duration_seconds).unwrap_or(input.started_at)
-            }
+            None => started_at.plus_seconds(duration_seconds).unwrap_or(started_at),
         };
         let event = AgentEvent {
-            event_id: input.event_id,
-            agent_name: input.agent_name,
-            session_id: input.session_id,
-            ticket_key: input.ticket_key,
-            started_at: input.started_at,
+            event_id,
+            agent_name,
+            session_id,
+            ticket_key,
+            started_at,
             ended_at,
-            status: input.status,
+            status,
             input_tokens: Some(input_tokens),
             output_tokens: Some(output_tokens),
             total_tokens,
-            estimated_cost_usd: input.estimated_cost_usd,
-            duration_seconds: input.duration_seconds,
-            artifacts: bounded_artifacts(input.artifacts),
+            estimated_cost_usd,
+            duration_seconds,
+            artifacts: bounded_artifacts(artifacts),
             error_message: crate::limits::truncate_text(
-                input.error_message,
+                error_message,
                 crate::MAX_ERROR_MESSAGE_BYTES,
             ),
-            model_used: input.model_used,
+            model_used,
             unknown: Default::default(),
             wire: Default::default(),
         };

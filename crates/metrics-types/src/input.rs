@@ -195,44 +195,61 @@ impl EventInput {
         now: Timestamp,
         new_id: impl FnOnce() -> String,
     ) -> Result<AgentEvent, ValidationError> {
-        let status = EventStatus::parse_known(&self.status).ok_or_else(|| {
+        // Every field by name, and the event built without `..`: a field added to this input
+        // or to `NewAgentEvent` and not carried across is a compile error (an unused binding
+        // or a missing field), never a value silently dropped.
+        let EventInput {
+            agent_name,
+            status,
+            session_id,
+            ticket_key,
+            input_tokens,
+            output_tokens,
+            total_tokens,
+            estimated_cost_usd,
+            duration_seconds,
+            model_used,
+            artifacts,
+            error_message,
+            event_id,
+            started_at,
+            ended_at,
+        } = self;
+        let status = EventStatus::parse_known(&status).ok_or_else(|| {
             input_error(
                 "status",
-                &format!(
-                    "unknown status {:?} (expected success, error, timeout or blocked)",
-                    self.status
-                ),
+                &format!("unknown status {status:?} (expected success, error, timeout or blocked)"),
             )
         })?;
-        let started_at =
-            self.started_at.as_deref().map(|t| parse_time("started_at", t)).transpose()?;
-        let ended_at = self.ended_at.as_deref().map(|t| parse_time("ended_at", t)).transpose()?;
-        let (started_at, ended_at, duration) =
-            event_times(started_at, ended_at, self.duration_seconds, now)?;
-        if let Some(total) = self.total_tokens
-            && Some(total) != self.input_tokens.checked_add(self.output_tokens)
+        let started_at = started_at.as_deref().map(|t| parse_time("started_at", t)).transpose()?;
+        let ended_at = ended_at.as_deref().map(|t| parse_time("ended_at", t)).transpose()?;
+        let (started_at, ended_at, duration_seconds) =
+            event_times(started_at, ended_at, duration_seconds, now)?;
+        if let Some(total) = total_tokens
+            && Some(total) != input_tokens.checked_add(output_tokens)
         {
             return Err(input_error(
                 "total_tokens",
                 &format!(
-                    "is {total} but input_tokens + output_tokens is {} + {}",
-                    self.input_tokens, self.output_tokens
+                    "is {total} but input_tokens + output_tokens is {input_tokens} + {output_tokens}"
                 ),
             ));
         }
-        let event_id = self.event_id.unwrap_or_else(new_id);
         AgentEvent::new(NewAgentEvent {
-            session_id: self.session_id,
-            ticket_key: self.ticket_key,
+            event_id: event_id.unwrap_or_else(new_id),
+            agent_name,
+            session_id,
+            ticket_key,
+            started_at,
             ended_at: Some(ended_at),
-            input_tokens: self.input_tokens,
-            output_tokens: self.output_tokens,
-            estimated_cost_usd: self.estimated_cost_usd,
-            duration_seconds: duration,
-            artifacts: self.artifacts,
-            error_message: self.error_message,
-            model_used: self.model_used,
-            ..NewAgentEvent::new(&event_id, &self.agent_name, status, started_at)
+            status,
+            input_tokens,
+            output_tokens,
+            estimated_cost_usd,
+            duration_seconds,
+            artifacts,
+            error_message,
+            model_used,
         })
     }
 }
