@@ -9,27 +9,15 @@
 //!
 //! After the runs, the ratios to the floor are printed; `docs/benchmarks.md` records them.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 
-use agent_metrics_benches::mean_ns;
+use agent_metrics_benches::{floor_replace, mean_ns};
 use atomic_fs::{Backup, Durability, ReplaceConfig, replace};
 use criterion::Criterion;
 
 /// About the size of a store holding 500 events.
 const PAYLOAD_LEN: usize = 380 * 1024;
 const GROUP: &str = "replace_380k";
-
-#[expect(clippy::disallowed_methods, reason = "the floor is written without atomic-fs on purpose")]
-fn floor_replace(target: &Path, bytes: &[u8]) {
-    let temp = target.with_extension("floor-tmp");
-    let mut file = File::create(&temp).unwrap();
-    file.write_all(bytes).unwrap();
-    file.sync_data().unwrap();
-    std::fs::rename(&temp, target).unwrap();
-    File::open(target.parent().unwrap()).unwrap().sync_all().unwrap();
-}
 
 fn naive_copy_backup(target: &Path, bytes: &[u8]) {
     let backup = target.with_extension("naive-bak");

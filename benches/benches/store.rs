@@ -11,11 +11,9 @@
 //!
 //! The ratios are printed after the runs; `docs/benchmarks.md` records them.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 
-use agent_metrics_benches::mean_ns;
+use agent_metrics_benches::{floor_replace, mean_ns};
 use criterion::{BatchSize, Criterion};
 use metrics_store::MetricsStore;
 use metrics_types::{AgentEvent, DashboardState, EventStatus, Limits, NewAgentEvent, Timestamp};
@@ -45,16 +43,6 @@ fn full_store(dir: &Path) -> MetricsStore {
     store
 }
 
-#[expect(clippy::disallowed_methods, reason = "the floor is written without atomic-fs on purpose")]
-fn bare_replace(target: &Path, bytes: &[u8]) {
-    let temp = target.with_extension("floor-tmp");
-    let mut file = File::create(&temp).unwrap();
-    file.write_all(bytes).unwrap();
-    file.sync_data().unwrap();
-    std::fs::rename(&temp, target).unwrap();
-    File::open(target.parent().unwrap()).unwrap().sync_all().unwrap();
-}
-
 /// The Python seed's update: re-read and re-parse, pretty-print, durable backup copy, durable
 /// write.
 fn seed_update(target: &Path, event: AgentEvent) {
@@ -62,8 +50,8 @@ fn seed_update(target: &Path, event: AgentEvent) {
     let mut state = DashboardState::from_json(&old, &Limits::DEFAULT).unwrap();
     let _ = state.record_event(event, &Limits::DEFAULT);
     let bytes = state.to_json_pretty();
-    bare_replace(&target.with_extension("seed-bak"), &old);
-    bare_replace(target, &bytes);
+    floor_replace(&target.with_extension("seed-bak"), &old);
+    floor_replace(target, &bytes);
 }
 
 fn benches(c: &mut Criterion, dir: &Path) {
@@ -79,9 +67,9 @@ fn benches(c: &mut Criterion, dir: &Path) {
         })
     });
     let floor_target = dir.join("floor.json");
-    group.bench_function("floor", |b| b.iter(|| bare_replace(&floor_target, &state_bytes)));
+    group.bench_function("floor", |b| b.iter(|| floor_replace(&floor_target, &state_bytes)));
     let seed_target = dir.join("seed.json");
-    bare_replace(&seed_target, &state_bytes);
+    floor_replace(&seed_target, &state_bytes);
     group.bench_function("seed_design", |b| {
         b.iter(|| {
             next_id += 1;

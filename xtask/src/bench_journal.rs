@@ -236,33 +236,13 @@ impl Bench {
 
     /// One `record event` process per event: wall-clock latencies.
     fn processes(&self, store: &Path, count: u32) -> Result<Vec<f64>, String> {
-        let mut latencies = Vec::with_capacity(count as usize);
-        for index in 0..count {
+        one_process_per_event(count, |index| {
             let id = format!("p-{}-{index}", self.next);
-            let args = [
-                "record",
-                "event",
-                "--agent",
-                "coding",
-                "--status",
-                "success",
-                "--input-tokens",
-                "1200",
-                "--event-id",
-                &id,
-            ];
-            let started = Instant::now();
-            let status = self
-                .command(store, &args)
-                .stdout(Stdio::null())
-                .status()
-                .map_err(|err| err.to_string())?;
-            latencies.push(started.elapsed().as_secs_f64() * 1e6);
-            if !status.success() {
-                return Err(format!("record event failed with {status}"));
-            }
-        }
-        Ok(latencies)
+            let args = ["record", "event", "--agent", "coding", "--status", "success"];
+            let mut command = self.command(store, &args);
+            command.args(["--input-tokens", "1200", "--event-id", &id]);
+            command
+        })
     }
 
     /// `writers` processes committing `count` events each at once: (events/s, latencies,
@@ -450,4 +430,24 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Runs `count` processes one after another, each recording one event (`command(index)`
+/// builds it), and returns their wall-clock latencies in microseconds: what one `record
+/// event` per event costs a script.
+pub(crate) fn one_process_per_event(
+    count: u32,
+    mut command: impl FnMut(u32) -> Command,
+) -> Result<Vec<f64>, String> {
+    let mut latencies = Vec::with_capacity(count as usize);
+    for index in 0..count {
+        let mut process = command(index);
+        let started = Instant::now();
+        let status = process.stdout(Stdio::null()).status().map_err(|err| err.to_string())?;
+        latencies.push(started.elapsed().as_secs_f64() * 1e6);
+        if !status.success() {
+            return Err(format!("record event failed with {status}"));
+        }
+    }
+    Ok(latencies)
 }

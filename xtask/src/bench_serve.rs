@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use crate::bench_journal::{Summary, ms, run_peer, summarize};
+use crate::bench_journal::{Summary, ms, one_process_per_event, run_peer, summarize};
 use crate::cmd::{cargo, exec, workspace_root};
 
 /// Options of `cargo xtask bench-serve`.
@@ -213,32 +213,14 @@ fn seeded_store(binary: &Path, dir: &Path, journal: bool) -> Result<PathBuf, Str
 
 /// One `record event` process per event: wall-clock latencies (µs).
 fn processes(binary: &Path, store: &Path, count: u32) -> Result<Vec<f64>, String> {
-    let mut latencies = Vec::new();
-    for i in 0..count {
-        let id = format!("proc-{i}-{}", fastrand::u64(..));
-        let started = Instant::now();
-        let status = Command::new(binary)
-            .arg("--file")
-            .arg(store)
-            .args([
-                "record",
-                "event",
-                "--agent",
-                "coding",
-                "--status",
-                "success",
-                "--event-id",
-                &id,
-            ])
-            .stdout(Stdio::null())
-            .status()
-            .map_err(|err| err.to_string())?;
-        latencies.push(started.elapsed().as_secs_f64() * 1e6);
-        if !status.success() {
-            return Err(format!("record event: {status}"));
-        }
-    }
-    Ok(latencies)
+    one_process_per_event(count, |index| {
+        let id = format!("proc-{index}-{}", fastrand::u64(..));
+        let mut command = Command::new(binary);
+        command.arg("--file").arg(store);
+        command.args(["record", "event", "--agent", "coding", "--status", "success"]);
+        command.args(["--event-id", &id]);
+        command
+    })
 }
 
 /// The rounds of one mode and client count, added up.
