@@ -10,10 +10,9 @@ use crate::cmd::{cargo, exec, workspace_root};
 
 /// A downstream program per lower crate: it uses the crate as its README shows and fails
 /// loudly if the packaged crate does not behave.
-const DOWNSTREAM: [(&str, &str, &str); 2] = [
+const DOWNSTREAM: [(&str, &str); 2] = [
     (
         "agent-metrics-types",
-        "metrics_types",
         r#"use metrics_types::{AgentEvent, DashboardState, EventStatus, Limits, NewAgentEvent};
 
 fn main() {
@@ -34,7 +33,6 @@ fn main() {
     ),
     (
         "agent-metrics-atomic-fs",
-        "atomic_fs",
         r#"use std::time::Duration;
 use atomic_fs::{Backup, Durability, FileLock, ReplaceConfig, replace};
 
@@ -70,7 +68,7 @@ pub(crate) fn run() -> Result<(), String> {
         "--allow-dirty",
     ]))?;
     let version = env!("CARGO_PKG_VERSION");
-    for (package, _lib, program) in DOWNSTREAM {
+    for (package, program) in DOWNSTREAM {
         let unpacked = root.join("target/package").join(format!("{package}-{version}"));
         let dir = root.join("target/downstream").join(package);
         write_downstream(&dir, package, &unpacked, program)?;

@@ -366,11 +366,14 @@ impl FileSystem for Simulation {
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        let lie = self.state().lie;
-        if lie == Some(Lie::BackupRotatedAfterCommit) {
+        {
+            let mut state = self.state();
             let onto_backup = to.extension().is_some_and(|extension| extension == "bak");
-            if onto_backup && self.state().deferred_rename.is_none() {
-                self.state().deferred_rename = Some((from.to_owned(), to.to_owned()));
+            if state.lie == Some(Lie::BackupRotatedAfterCommit)
+                && onto_backup
+                && state.deferred_rename.is_none()
+            {
+                state.deferred_rename = Some((from.to_owned(), to.to_owned()));
                 return Ok(());
             }
         }
