@@ -325,7 +325,7 @@ pub(crate) struct EventArgs {
     /// object per line), all in one write, and print the result as JSON
     #[arg(long, value_name = "-", num_args = 0..=1, default_missing_value = "")]
     pub(crate) json: Option<String>,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "The event")]
     pub(crate) event: metrics_types::EventInput,
 }
 

@@ -1,80 +1,158 @@
-//! `AgentEvent`: one agent invocation, and `NewAgentEvent`, the input that builds one.
+//! An event's one field list and its three faces: `AgentEvent` (one agent invocation as the
+//! file holds it), `NewAgentEvent` (what a Rust caller builds one from) and `EventInput`
+//! (what a writer sends, as JSON or `record event` flags; parsed in `input.rs`).
+//!
+//! Adding a field: one line in the list below (doc comment, name, kind, how a writer spells
+//! it) and one row in docs/format.md. Its kind (`declare.rs`, `kinds.rs`) gives it a field on
+//! each face, a getter, a default, its limits on recording and its rule on loading; the CLI
+//! flags, the JSON input, the server and the CSV export follow from the faces.
 
 use crate::{EventStatus, Timestamp, ValidationError, validate};
 
-wire_struct! {
+#[macro_use]
+mod declare;
+mod kinds;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use kinds::{non_negative, too_large};
+
+event_fields! {
+    stored:
     /// One invocation of one agent: who, when, how it ended, and what it cost.
     ///
     /// Fields are read through getters; an event is built only through [`AgentEvent::new`]
     /// (which validates) or by loading a [`crate::DashboardState`]. Fields this version does not
     /// know are kept and written back.
     #[derive(Debug, Clone, PartialEq)]
-    pub struct AgentEvent {
-        event_id: String = required,
-        agent_name: String = required,
-        session_id: String = default,
-        ticket_key: String = default,
-        started_at: Timestamp = required,
-        ended_at: Timestamp = required,
-        status: EventStatus = required,
-        input_tokens: Option<i64> = default,
-        output_tokens: Option<i64> = default,
-        total_tokens: i64 = default,
-        estimated_cost_usd: f64 = default,
-        duration_seconds: f64 = default,
-        artifacts: Vec<String> = default,
-        error_message: String = default,
-        model_used: String = default,
-    }
-}
+    pub struct AgentEvent;
 
-/// Everything needed to build an [`AgentEvent`]; `total_tokens` is derived from the two counts.
-///
-/// ```
-/// use metrics_types::{AgentEvent, EventStatus, NewAgentEvent, Timestamp};
-///
-/// let started_at: Timestamp = "2026-02-14T17:10:00+00:00".parse().unwrap();
-/// let event = AgentEvent::new(NewAgentEvent {
-///     input_tokens: 2400,
-///     output_tokens: 1100,
-///     estimated_cost_usd: 0.0315,
-///     duration_seconds: 41.5,
-///     ..NewAgentEvent::new("evt-1", "coding", EventStatus::Success, started_at)
-/// })
-/// .unwrap();
-/// assert_eq!(event.total_tokens(), 3500);
-/// assert_eq!(event.ended_at().to_string(), "2026-02-14T17:10:41.500000+00:00");
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewAgentEvent {
-    /// Unique id; recording an id that is already stored changes nothing.
-    pub event_id: String,
+    built:
+    /// Everything needed to build an [`AgentEvent`]; `total_tokens` is derived from the two counts.
+    ///
+    /// ```
+    /// use metrics_types::{AgentEvent, EventStatus, NewAgentEvent, Timestamp};
+    ///
+    /// let started_at: Timestamp = "2026-02-14T17:10:00+00:00".parse().unwrap();
+    /// let event = AgentEvent::new(NewAgentEvent {
+    ///     input_tokens: 2400,
+    ///     output_tokens: 1100,
+    ///     estimated_cost_usd: 0.0315,
+    ///     duration_seconds: 41.5,
+    ///     ..NewAgentEvent::new("evt-1", "coding", EventStatus::Success, started_at)
+    /// })
+    /// .unwrap();
+    /// assert_eq!(event.total_tokens(), 3500);
+    /// assert_eq!(event.ended_at().to_string(), "2026-02-14T17:10:41.500000+00:00");
+    /// ```
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct NewAgentEvent;
+
+    sent:
+    /// One event as a writer sends it. Only `agent_name` and `status` are required; the CLI's
+    /// flag names (`agent`, `session`, `ticket`, `cost`, `duration`, `model`) are accepted as
+    /// aliases. Unknown fields are refused, so a misspelt field is an error, not a silent zero.
+    ///
+    /// With the `clap` feature this is also the flag list of `agent-metrics record event`
+    /// (`--agent`, `--status`, ...): one definition for the flags, the JSON input and the
+    /// server. See [`EventInput::into_event`].
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[cfg_attr(feature = "clap", derive(clap::Args))]
+    #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
+    pub struct EventInput;
+
+    // The one list of an event's fields, in the order the file holds them. A new field is a
+    // line here (its doc comment, its name, its kind, how a writer spells it) and a line in
+    // docs/format.md; `declare.rs` says what the kinds mean.
+    fields:
+    /// Unique id; recording an id that is already stored changes nothing (sent without one:
+    /// generated).
+    event_id: special { stored: String = required, built: String, sent: Option<String> }
+        sent as { #[cfg_attr(feature = "clap", arg(long))] };
     /// The agent that ran.
-    pub agent_name: String,
-    /// The session it ran in (may be empty).
-    pub session_id: String,
-    /// The ticket it worked on (may be empty).
-    pub ticket_key: String,
-    /// When it started.
-    pub started_at: Timestamp,
-    /// When it ended; `None` means `started_at + duration_seconds`.
-    pub ended_at: Option<Timestamp>,
-    /// How it ended.
-    pub status: EventStatus,
+    agent_name: special { stored: String = required, built: String, sent: String }
+        sent as {
+            #[serde(alias = "agent")]
+            #[cfg_attr(feature = "clap", arg(
+                long = "agent",
+                value_name = "NAME",
+                default_value = "",
+                hide_default_value = true,
+                required_unless_present = "json"
+            ))]
+        };
+    /// The session it ran in; empty when unknown.
+    session_id: label
+        sent as {
+            #[serde(alias = "session")]
+            #[cfg_attr(feature = "clap", arg(long = "session", value_name = "ID"))]
+        };
+    /// The ticket it worked on; empty when unknown.
+    ticket_key: label
+        sent as {
+            #[serde(alias = "ticket")]
+            #[cfg_attr(feature = "clap", arg(long = "ticket", value_name = "KEY"))]
+        };
+    /// When it started (sent as RFC 3339 text; left out: the end minus the duration).
+    started_at: special { stored: Timestamp = required, built: Timestamp, sent: Option<String> }
+        sent as { #[cfg_attr(feature = "clap", arg(long, value_name = "TS"))] };
+    /// When it ended (sent as RFC 3339 text; left out: the start plus the duration, else now).
+    ended_at: special {
+        stored: Timestamp = required,
+        built: Option<Timestamp>,
+        sent: Option<String>
+    }
+        sent as { #[cfg_attr(feature = "clap", arg(long, value_name = "TS"))] };
+    /// How it ended: `success`, `error`, `timeout` or `blocked`.
+    status: special { stored: EventStatus = required, built: EventStatus, sent: String }
+        sent as {
+            #[cfg_attr(feature = "clap", arg(
+                long,
+                default_value = "",
+                hide_default_value = true,
+                required_unless_present = "json",
+                value_parser = crate::input::flags::names_of(
+                    EventStatus::KNOWN.iter().map(EventStatus::as_str)
+                )
+            ))]
+        };
     /// Prompt tokens.
-    pub input_tokens: u64,
+    input_tokens: count sent as { #[cfg_attr(feature = "clap", arg(long))] };
     /// Completion tokens.
-    pub output_tokens: u64,
+    output_tokens: count sent as { #[cfg_attr(feature = "clap", arg(long))] };
+    /// All tokens, `input_tokens + output_tokens`: derived (a writer may send it, and then it
+    /// must be that sum).
+    total_tokens: special { stored: i64 = default, sent: Option<u64> }
+        sent as { #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))] };
     /// Estimated cost in US dollars.
-    pub estimated_cost_usd: f64,
-    /// Wall-clock duration in seconds.
-    pub duration_seconds: f64,
-    /// What it produced (`file:…`, `commit:…`, `pr:#12`).
-    pub artifacts: Vec<String>,
-    /// The error, for failed events (may be empty).
-    pub error_message: String,
-    /// The model that ran it (may be empty).
-    pub model_used: String,
+    estimated_cost_usd: amount
+        sent as {
+            #[serde(alias = "cost")]
+            #[cfg_attr(feature = "clap", arg(long = "cost", value_name = "USD"))]
+        };
+    /// Wall-clock duration in seconds (left out: the time between start and end, else 0).
+    duration_seconds: special { stored: f64 = default, built: f64, sent: Option<f64> }
+        sent as {
+            #[serde(alias = "duration")]
+            #[cfg_attr(feature = "clap", arg(
+                long = "duration",
+                value_name = "SECS",
+                allow_negative_numbers = true
+            ))]
+        };
+    /// What it produced (`file:…`, `commit:…`, `pr:#12`; as a flag: repeatable).
+    artifacts: text_list
+        sent as { #[cfg_attr(feature = "clap", arg(long = "artifact", value_name = "A"))] };
+    /// The error of a failed event; empty otherwise.
+    error_message: free_text
+        sent as { #[cfg_attr(feature = "clap", arg(long = "error", value_name = "MSG"))] };
+    /// The model that ran it; empty when unknown.
+    model_used: label
+        sent as {
+            #[serde(alias = "model")]
+            #[cfg_attr(feature = "clap", arg(long = "model", value_name = "MODEL"))]
+        };
 }
 
 impl NewAgentEvent {
@@ -88,18 +166,9 @@ impl NewAgentEvent {
         NewAgentEvent {
             event_id: event_id.to_owned(),
             agent_name: agent_name.to_owned(),
-            session_id: String::new(),
-            ticket_key: String::new(),
-            started_at,
-            ended_at: None,
             status,
-            input_tokens: 0,
-            output_tokens: 0,
-            estimated_cost_usd: 0.0,
-            duration_seconds: 0.0,
-            artifacts: Vec::new(),
-            error_message: String::new(),
-            model_used: String::new(),
+            started_at,
+            ..NewAgentEvent::blank()
         }
     }
 }
@@ -115,59 +184,23 @@ impl AgentEvent {
     /// artifact past [`crate::MAX_ARTIFACT_BYTES`] are cut and end with
     /// [`crate::truncation_marker`]; past [`crate::MAX_ARTIFACTS`] artifacts the list ends
     /// with one entry saying how many were left out.
-    pub fn new(input: NewAgentEvent) -> Result<AgentEvent, ValidationError> {
-        // Every field by name: a field added to `NewAgentEvent` and not carried into the event
-        // is an unused binding (a compile error under `-D warnings`), never silently dropped.
+    pub fn new(mut input: NewAgentEvent) -> Result<AgentEvent, ValidationError> {
+        let mut early = Vec::new();
+        let mut event = AgentEvent::all_defaults();
+        // The plain fields as their kinds carry them; then the special ones, by hand.
+        event.carry_plain_fields(&mut input, &mut early);
         let NewAgentEvent {
             event_id,
             agent_name,
-            session_id,
-            ticket_key,
             started_at,
             ended_at,
             status,
-            input_tokens,
-            output_tokens,
-            estimated_cost_usd,
             duration_seconds,
-            artifacts,
-            error_message,
-            model_used,
+            ..
         } = input;
-        let mut early = Vec::new();
-        let mut to_i64 = |field: &str, n: u64| {
-            i64::try_from(n).unwrap_or_else(|_| {
-                early.push(too_large(field, n));
-                0
-            })
-        };
-        let input_count = input_tokens;
-        let output_count = output_tokens;
-        let input_tokens = to_i64("input_tokens", input_count);
-        let output_tokens = to_i64("output_tokens", output_count);
-        let total_tokens = input_tokens.checked_add(output_tokens).unwrap_or_else(|| {
-            early.push(too_large("total_tokens", input_count.saturating_add(output_count)));
-            0
-        });
-        for (field, value) in [
-            ("event_id", &event_id),
-            ("agent_name", &agent_name),
-            ("session_id", &session_id),
-            ("ticket_key", &ticket_key),
-            ("model_used", &model_used),
-        ] {
-            if value.len() > crate::MAX_IDENTIFIER_BYTES {
-                early.push(crate::Violation {
-                    path: field.to_owned(),
-                    message: format!(
-                        "is {} bytes long, more than the limit of {} for an identifier",
-                        value.len(),
-                        crate::MAX_IDENTIFIER_BYTES
-                    ),
-                });
-            }
-        }
-        for (field, value) in [("event_id", &event_id), ("agent_name", &agent_name)] {
+        event.event_id = kinds::carry_label("event_id", event_id, &mut early);
+        event.agent_name = kinds::carry_label("agent_name", agent_name, &mut early);
+        for (field, value) in [("event_id", &event.event_id), ("agent_name", &event.agent_name)] {
             let visible = value.chars().any(|c| !c.is_whitespace() && !c.is_control());
             if !value.is_empty() && !visible {
                 early.push(crate::Violation {
@@ -178,35 +211,23 @@ impl AgentEvent {
                 });
             }
         }
+        let (input_count, output_count) =
+            (event.input_tokens.unwrap_or(0), event.output_tokens.unwrap_or(0));
+        event.total_tokens = input_count.checked_add(output_count).unwrap_or_else(|| {
+            let sum = non_negative(input_count).saturating_add(non_negative(output_count));
+            early.push(too_large("total_tokens", sum));
+            0
+        });
         if !early.is_empty() {
             return Err(ValidationError::Invalid { violations: early });
         }
-        let ended_at = match ended_at {
+        event.ended_at = match ended_at {
             Some(ended_at) => ended_at,
             None => started_at.plus_seconds(duration_seconds).unwrap_or(started_at),
         };
-        let event = AgentEvent {
-            event_id,
-            agent_name,
-            session_id,
-            ticket_key,
-            started_at,
-            ended_at,
-            status,
-            input_tokens: Some(input_tokens),
-            output_tokens: Some(output_tokens),
-            total_tokens,
-            estimated_cost_usd,
-            duration_seconds,
-            artifacts: bounded_artifacts(artifacts),
-            error_message: crate::limits::truncate_text(
-                error_message,
-                crate::MAX_ERROR_MESSAGE_BYTES,
-            ),
-            model_used,
-            unknown: Default::default(),
-            wire: Default::default(),
-        };
+        event.started_at = started_at;
+        event.status = status;
+        event.duration_seconds = duration_seconds;
         validate::standalone(|report| validate::event(report, &event, &|| String::new()))?;
         Ok(event)
     }
@@ -218,14 +239,6 @@ impl AgentEvent {
     /// The agent that ran.
     pub fn agent_name(&self) -> &str {
         &self.agent_name
-    }
-    /// The session it ran in; empty when unknown.
-    pub fn session_id(&self) -> &str {
-        &self.session_id
-    }
-    /// The ticket it worked on; empty when unknown.
-    pub fn ticket_key(&self) -> &str {
-        &self.ticket_key
     }
     /// When it started.
     pub fn started_at(&self) -> Timestamp {
@@ -239,37 +252,13 @@ impl AgentEvent {
     pub fn status(&self) -> &EventStatus {
         &self.status
     }
-    /// Prompt tokens, when the file records them.
-    pub fn input_tokens(&self) -> Option<u64> {
-        self.input_tokens.map(non_negative)
-    }
-    /// Completion tokens, when the file records them.
-    pub fn output_tokens(&self) -> Option<u64> {
-        self.output_tokens.map(non_negative)
-    }
     /// All tokens of the invocation.
     pub fn total_tokens(&self) -> u64 {
         non_negative(self.total_tokens)
     }
-    /// Estimated cost in US dollars.
-    pub fn estimated_cost_usd(&self) -> f64 {
-        self.estimated_cost_usd
-    }
     /// Wall-clock duration in seconds.
     pub fn duration_seconds(&self) -> f64 {
         self.duration_seconds
-    }
-    /// What it produced.
-    pub fn artifacts(&self) -> &[String] {
-        &self.artifacts
-    }
-    /// The error of a failed event; empty otherwise.
-    pub fn error_message(&self) -> &str {
-        &self.error_message
-    }
-    /// The model that ran it; empty when unknown.
-    pub fn model_used(&self) -> &str {
-        &self.model_used
     }
 
     /// The names of an event's fields in the file format, in the order they are written: the
@@ -301,33 +290,4 @@ impl AgentEvent {
             .map(|name| record.get(*name).map(text).unwrap_or_default())
             .collect()
     }
-}
-
-pub(crate) fn too_large(field: &str, value: u64) -> crate::Violation {
-    crate::Violation {
-        path: field.to_owned(),
-        message: format!(
-            "is {value}, larger than the largest count the file can hold ({})",
-            i64::MAX
-        ),
-    }
-}
-
-/// Each artifact cut to [`crate::MAX_ARTIFACT_BYTES`], at most [`crate::MAX_ARTIFACTS`] of
-/// them, the last saying how many more there were.
-fn bounded_artifacts(mut artifacts: Vec<String>) -> Vec<String> {
-    if artifacts.len() > crate::MAX_ARTIFACTS {
-        let left_out = artifacts.len() - (crate::MAX_ARTIFACTS - 1);
-        artifacts.truncate(crate::MAX_ARTIFACTS - 1);
-        artifacts.push(format!("… [{left_out} more artifacts left out]"));
-    }
-    artifacts
-        .into_iter()
-        .map(|artifact| crate::limits::truncate_text(artifact, crate::MAX_ARTIFACT_BYTES))
-        .collect()
-}
-
-/// Reads a stored count; negative values exist only in states that failed validation.
-pub(crate) fn non_negative(count: i64) -> u64 {
-    u64::try_from(count).unwrap_or(0)
 }

@@ -17,111 +17,12 @@
 
 use serde::Deserialize;
 
+pub use crate::event::EventInput;
+
 use crate::{
     AgentEvent, DashboardState, EventStatus, NewAgentEvent, NewSessionSummary, SessionStatus,
     SessionSummary, SessionType, Timestamp, ValidationError,
 };
-
-/// One event as a writer sends it. Only `agent_name` and `status` are required; the CLI's
-/// flag names (`agent`, `session`, `ticket`, `cost`, `duration`, `model`) are accepted as
-/// aliases. Unknown fields are refused, so a misspelt field is an error, not a silent zero.
-///
-/// With the `clap` feature this is also the flag list of `agent-metrics record event`
-/// (`--agent`, `--status`, ...): one definition for the flags, the JSON input and the server,
-/// so a new field is added here and nowhere else.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[cfg_attr(feature = "clap", derive(clap::Args))]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct EventInput {
-    /// The agent that ran.
-    #[serde(alias = "agent")]
-    #[cfg_attr(
-        feature = "clap",
-        arg(
-            long = "agent",
-            value_name = "NAME",
-            default_value = "",
-            hide_default_value = true,
-            required_unless_present = "json"
-        )
-    )]
-    pub agent_name: String,
-    /// How it ended: `success`, `error`, `timeout` or `blocked`.
-    #[cfg_attr(feature = "clap", arg(long, default_value = "", hide_default_value = true, required_unless_present = "json", value_parser = flags::names_of(EventStatus::KNOWN.iter().map(EventStatus::as_str))))]
-    pub status: String,
-    /// The session it ran in.
-    #[serde(default, alias = "session")]
-    #[cfg_attr(
-        feature = "clap",
-        arg(long = "session", value_name = "ID", default_value = "", hide_default_value = true)
-    )]
-    pub session_id: String,
-    /// The ticket it worked on.
-    #[serde(default, alias = "ticket")]
-    #[cfg_attr(
-        feature = "clap",
-        arg(long = "ticket", value_name = "KEY", default_value = "", hide_default_value = true)
-    )]
-    pub ticket_key: String,
-    /// Prompt tokens.
-    #[serde(default)]
-    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0, allow_negative_numbers = true))]
-    pub input_tokens: u64,
-    /// Completion tokens.
-    #[serde(default)]
-    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0, allow_negative_numbers = true))]
-    pub output_tokens: u64,
-    /// If given, must equal `input_tokens + output_tokens`.
-    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
-    pub total_tokens: Option<u64>,
-    /// Estimated cost in US dollars.
-    #[serde(default, alias = "cost")]
-    #[cfg_attr(
-        feature = "clap",
-        arg(
-            long = "cost",
-            value_name = "USD",
-            default_value_t = 0.0,
-            allow_negative_numbers = true
-        )
-    )]
-    pub estimated_cost_usd: f64,
-    /// Wall-clock seconds (default: the time between start and end, else 0).
-    #[serde(alias = "duration")]
-    #[cfg_attr(
-        feature = "clap",
-        arg(long = "duration", value_name = "SECS", allow_negative_numbers = true)
-    )]
-    pub duration_seconds: Option<f64>,
-    /// The model that ran it.
-    #[serde(default, alias = "model")]
-    #[cfg_attr(
-        feature = "clap",
-        arg(long = "model", value_name = "MODEL", default_value = "", hide_default_value = true)
-    )]
-    pub model_used: String,
-    /// Something it produced (as a flag: repeatable).
-    #[serde(default)]
-    #[cfg_attr(feature = "clap", arg(long = "artifact", value_name = "A"))]
-    pub artifacts: Vec<String>,
-    /// The error of a failed event.
-    #[serde(default)]
-    #[cfg_attr(
-        feature = "clap",
-        arg(long = "error", value_name = "MSG", default_value = "", hide_default_value = true)
-    )]
-    pub error_message: String,
-    /// Unique id (default: generated); an id already stored is not counted twice.
-    #[cfg_attr(feature = "clap", arg(long))]
-    pub event_id: Option<String>,
-    /// RFC 3339 start (default: the end minus the duration).
-    #[cfg_attr(feature = "clap", arg(long, value_name = "TS"))]
-    pub started_at: Option<String>,
-    /// RFC 3339 end (default: the start plus the duration, else now).
-    #[cfg_attr(feature = "clap", arg(long, value_name = "TS"))]
-    pub ended_at: Option<String>,
-}
 
 impl EventInput {
     /// Parses one JSON object, a JSON array of objects, or JSON lines (one object or array
@@ -191,41 +92,28 @@ impl EventInput {
     /// is the end when neither end nor start is given; `new_id` names an event without an
     /// id), and checks every rule of [`AgentEvent::new`].
     pub fn into_event(
-        self,
+        mut self,
         now: Timestamp,
         new_id: impl FnOnce() -> String,
     ) -> Result<AgentEvent, ValidationError> {
-        // Every field by name, and the event built without `..`: a field added to this input
-        // or to `NewAgentEvent` and not carried across is a compile error (an unused binding
-        // or a missing field), never a value silently dropped.
-        let EventInput {
-            agent_name,
-            status,
-            session_id,
-            ticket_key,
-            input_tokens,
-            output_tokens,
-            total_tokens,
-            estimated_cost_usd,
-            duration_seconds,
-            model_used,
-            artifacts,
-            error_message,
-            event_id,
-            started_at,
-            ended_at,
-        } = self;
-        let status = EventStatus::parse_known(&status).ok_or_else(|| {
+        // The special fields by hand (see the field list in `event.rs`); the plain ones are
+        // carried by their kinds.
+        let status = EventStatus::parse_known(&self.status).ok_or_else(|| {
             input_error(
                 "status",
-                &format!("unknown status {status:?} (expected success, error, timeout or blocked)"),
+                &format!(
+                    "unknown status {:?} (expected success, error, timeout or blocked)",
+                    self.status
+                ),
             )
         })?;
-        let started_at = started_at.as_deref().map(|t| parse_time("started_at", t)).transpose()?;
-        let ended_at = ended_at.as_deref().map(|t| parse_time("ended_at", t)).transpose()?;
+        let started_at =
+            self.started_at.as_deref().map(|t| parse_time("started_at", t)).transpose()?;
+        let ended_at = self.ended_at.as_deref().map(|t| parse_time("ended_at", t)).transpose()?;
         let (started_at, ended_at, duration_seconds) =
-            event_times(started_at, ended_at, duration_seconds, now)?;
-        if let Some(total) = total_tokens
+            event_times(started_at, ended_at, self.duration_seconds, now)?;
+        let (input_tokens, output_tokens) = (self.input_tokens, self.output_tokens);
+        if let Some(total) = self.total_tokens
             && Some(total) != input_tokens.checked_add(output_tokens)
         {
             return Err(input_error(
@@ -235,22 +123,17 @@ impl EventInput {
                 ),
             ));
         }
-        AgentEvent::new(NewAgentEvent {
-            event_id: event_id.unwrap_or_else(new_id),
-            agent_name,
-            session_id,
-            ticket_key,
+        let mut built = NewAgentEvent {
+            event_id: self.event_id.take().unwrap_or_else(new_id),
+            agent_name: std::mem::take(&mut self.agent_name),
             started_at,
             ended_at: Some(ended_at),
             status,
-            input_tokens,
-            output_tokens,
-            estimated_cost_usd,
             duration_seconds,
-            artifacts,
-            error_message,
-            model_used,
-        })
+            ..NewAgentEvent::blank()
+        };
+        self.carry_plain_fields(&mut built);
+        AgentEvent::new(built)
     }
 }
 
@@ -440,14 +323,14 @@ fn input_error(place: &str, message: &str) -> ValidationError {
 #[cfg(test)]
 mod tests;
 
-/// Helpers of the `clap` derives above.
+/// Helpers of the `clap` derives of the inputs (here and in `event.rs`).
 #[cfg(feature = "clap")]
-mod flags {
+pub(crate) mod flags {
     /// A flag value that must be one of `names` (offered in help and completions), kept as
     /// the name, so the input's own parse gives the one message for a wrong value. The empty
     /// string is accepted but never offered: it is the default of a flag that is required
     /// only without `--json -`, and the command says it is missing.
-    pub(super) fn names_of(
+    pub(crate) fn names_of(
         names: impl Iterator<Item = &'static str>,
     ) -> clap::builder::PossibleValuesParser {
         let unset = clap::builder::PossibleValue::new("").hide(true);

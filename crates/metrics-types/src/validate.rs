@@ -24,13 +24,13 @@ impl Report {
         self.violations.push(Violation { path, message });
     }
 
-    fn count(&mut self, prefix: Prefix<'_>, field: &str, value: i64) {
+    pub(crate) fn count(&mut self, prefix: Prefix<'_>, field: &str, value: i64) {
         if value < 0 {
             self.push(prefix, field, format!("must not be negative (found {value})"));
         }
     }
 
-    fn amount(&mut self, prefix: Prefix<'_>, field: &str, value: f64) {
+    pub(crate) fn amount(&mut self, prefix: Prefix<'_>, field: &str, value: f64) {
         if !value.is_finite() {
             self.push(prefix, field, format!("must be a finite number (found {value})"));
         } else if value < 0.0 {
@@ -169,12 +169,7 @@ pub(crate) fn event(report: &mut Report, event: &AgentEvent, prefix: Prefix<'_>)
     }
     report.non_empty(prefix, "event_id", &event.event_id);
     report.non_empty(prefix, "agent_name", &event.agent_name);
-    if let Some(input) = event.input_tokens {
-        report.count(prefix, "input_tokens", input);
-    }
-    if let Some(output) = event.output_tokens {
-        report.count(prefix, "output_tokens", output);
-    }
+    event.plain_field_rules(report, prefix);
     report.count(prefix, "total_tokens", event.total_tokens);
     if let (Some(input), Some(output)) = (event.input_tokens, event.output_tokens)
         && event.is_read(FieldIndex::total_tokens)
@@ -186,7 +181,6 @@ pub(crate) fn event(report: &mut Report, event: &AgentEvent, prefix: Prefix<'_>)
         );
         report.push(prefix, "total_tokens", message);
     }
-    report.amount(prefix, "estimated_cost_usd", event.estimated_cost_usd);
     report.amount(prefix, "duration_seconds", event.duration_seconds);
     if event.is_read(FieldIndex::started_at)
         && event.is_read(FieldIndex::ended_at)
