@@ -380,3 +380,53 @@ fn every_integration_test_file_is_a_module_of_its_binary() {
     }
     assert!(unlisted.is_empty(), "not declared in their tests/*/main.rs: {unlisted:?}");
 }
+
+/// The field names of `event_fields!` in metrics-types' `event.rs`, in order: the identifiers
+/// followed by a lone `:` after `fields:` (attributes, kinds' types and writer spellings are
+/// all inside groups).
+fn event_field_list() -> Vec<String> {
+    use proc_macro2::{Spacing, TokenTree};
+    let path = workspace_root().join("crates/metrics-types/src/event.rs");
+    let file = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let tokens: Vec<TokenTree> = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Macro(item) if item.mac.path.is_ident("event_fields") => {
+                Some(item.mac.tokens.clone().into_iter().collect())
+            }
+            _ => None,
+        })
+        .expect("event.rs declares the event's fields with event_fields!");
+    let is_colon = |tree: &TokenTree| matches!(tree, TokenTree::Punct(p) if p.as_char() == ':' && p.spacing() == Spacing::Alone);
+    let start = tokens
+        .windows(2)
+        .position(|pair| {
+            matches!(&pair[0], TokenTree::Ident(i) if i == "fields") && is_colon(&pair[1])
+        })
+        .expect("a `fields:` list");
+    tokens[start + 2..]
+        .windows(2)
+        .filter_map(|pair| match &pair[0] {
+            TokenTree::Ident(name) if is_colon(&pair[1]) => Some(name.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A new event field is one line in the field list and one row in docs/format.md: the Event
+/// table has a row for every field, in the file's order.
+#[test]
+fn the_format_doc_has_a_row_for_every_event_field_in_file_order() {
+    let fields = event_field_list();
+    assert!(fields.len() >= 15 && fields[0] == "event_id", "{fields:?}");
+    let doc = std::fs::read_to_string(workspace_root().join("docs/format.md")).unwrap();
+    let section = doc.split("\n### Event\n").nth(1).expect("an Event section in docs/format.md");
+    let section = section.split("\n### ").next().unwrap();
+    let documented: Vec<&str> = section
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .collect();
+    assert_eq!(documented, fields, "the Event table of docs/format.md against event_fields!");
+}

@@ -1,6 +1,5 @@
 //! Integration tests of `metrics-types` through its public API only.
 
-mod format_doc;
 mod loading;
 mod reference;
 mod roundtrip;
