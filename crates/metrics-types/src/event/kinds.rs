@@ -37,16 +37,17 @@ pub(crate) fn carry_free_text(_field: &str, value: String, _early: &mut Vec<Viol
 }
 
 /// `text_list`: each entry cut to [`crate::MAX_ARTIFACT_BYTES`], at most
-/// [`crate::MAX_ARTIFACTS`] of them, the last saying how many more there were.
+/// [`crate::MAX_ARTIFACTS`] of them, the last saying how many more there were
+/// (`… [5 more artifacts left out]`).
 pub(crate) fn carry_text_list(
-    _field: &str,
+    field: &str,
     mut values: Vec<String>,
     _early: &mut Vec<Violation>,
 ) -> Vec<String> {
     if values.len() > crate::MAX_ARTIFACTS {
         let left_out = values.len() - (crate::MAX_ARTIFACTS - 1);
         values.truncate(crate::MAX_ARTIFACTS - 1);
-        values.push(format!("… [{left_out} more artifacts left out]"));
+        values.push(format!("… [{left_out} more {field} left out]"));
     }
     values
         .into_iter()
