@@ -17,11 +17,9 @@
 
 use serde::Deserialize;
 
-pub use crate::event::EventInput;
-
 use crate::{
-    AgentEvent, DashboardState, EventStatus, NewAgentEvent, NewSessionSummary, SessionStatus,
-    SessionSummary, SessionType, Timestamp, ValidationError,
+    AgentEvent, DashboardState, EventInput, EventStatus, NewAgentEvent, NewSessionSummary,
+    SessionStatus, SessionSummary, SessionType, Timestamp, ValidationError,
 };
 
 impl EventInput {

@@ -21,8 +21,8 @@ mod verdict;
 pub mod view;
 
 pub use crate::error::{ValidationError, Violation};
-pub use crate::event::{AgentEvent, NewAgentEvent};
-pub use crate::input::{EventInput, SessionInput, event_times};
+pub use crate::event::{AgentEvent, EventInput, NewAgentEvent};
+pub use crate::input::{SessionInput, event_times};
 pub use crate::journal::{Folded, JournalEntry, RefusedEntry, STORAGE_KEY, Storage, StorageMode};
 pub use crate::level::Level;
 pub use crate::limits::{
