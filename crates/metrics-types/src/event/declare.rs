@@ -9,7 +9,8 @@
 //! `text_list`, `count`, `amount`; see `kinds.rs`) gets its three declarations, its getter,
 //! its defaults, its carrying from input to record and its load rule from the kind. A
 //! `special` field names its type on each face and is handled by hand in `event.rs` and
-//! `input.rs`: those are the fields derived from others (times, duration, total, id).
+//! `input.rs`: those are the fields that are required or derived from others (id, agent,
+//! times, status, total, duration).
 //!
 //! The macro munches one field at a time into five lists (stored, built and sent fields, the
 //! plain fields' behaviour, every field's kind) and declares everything at the end.
