@@ -221,20 +221,13 @@ pub(crate) enum Command {
     ///
     /// Other writers (the CLI, library handles, the Python dashboard) keep writing the same
     /// store; the server sees their writes. Routes: / (the page), /metrics, /healthz,
-    /// /api/v1/status|agents|agents/NAME|events|sessions (GET), /api/v1/events and
-    /// /api/v1/sessions (POST), /api/v1/stream (server-sent events).
-    Serve {
-        /// Address to listen on (port 0 picks a free port; the address is printed)
-        #[arg(long, value_name = "ADDR", default_value = metrics_server::DEFAULT_LISTEN)]
-        listen: std::net::SocketAddr,
-        /// File whose first line is the bearer token POST requests must carry; required on
-        /// any address but loopback
-        #[arg(long, value_name = "FILE")]
-        token_file: Option<std::path::PathBuf>,
-        /// Largest request body accepted, in bytes (larger: 413)
-        #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
-        max_body: usize,
-    },
+    /// /api/v1/status, /api/v1/agents, /api/v1/agents/NAME, /api/v1/events,
+    /// /api/v1/sessions, /api/v1/sessions/ID, /api/v1/tickets/KEY, /api/v1/report (GET),
+    /// /api/v1/events and /api/v1/sessions (POST, Content-Type application/json or
+    /// application/x-ndjson, from the server's own origin only), /api/v1/stream
+    /// (server-sent events). Requests whose Host is not an IP address, localhost or an
+    /// --allowed-host name get 421 (docs/server.md, "Security").
+    Serve(ServeArgs),
     /// Several processes record a realistic stream into a new store, then show the status
     ///
     /// The store goes into --dir (or --file), which must not hold a store yet; by default into
@@ -543,4 +536,33 @@ mod tests {
             assert!(parse_when(bad).is_err(), "{bad:?} was accepted");
         }
     }
+}
+
+/// The flags of `agent-metrics serve`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed)
+    #[arg(long, value_name = "ADDR", default_value = metrics_server::DEFAULT_LISTEN)]
+    pub(crate) listen: std::net::SocketAddr,
+    /// File whose first line is the bearer token POST requests must carry; required on
+    /// any address but loopback
+    #[arg(long, value_name = "FILE")]
+    pub(crate) token_file: Option<std::path::PathBuf>,
+    /// Require the token on reads too (every route but /healthz); needs --token-file
+    #[arg(long)]
+    pub(crate) token_for_reads: bool,
+    /// Another name the server answers to in Host (a reverse proxy's or a DNS name);
+    /// repeatable. IP addresses and localhost are always accepted
+    #[arg(long, value_name = "NAME")]
+    pub(crate) allowed_host: Vec<String>,
+    /// Largest request body accepted, in bytes (larger: 413)
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub(crate) max_body: usize,
+    /// Seconds a client has to send a request's headers; idle connections close after it
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub(crate) header_timeout: u64,
+    /// Most connections open at once (lowered to fit the descriptor limit); at the cap the
+    /// oldest idle connection is closed for a new one
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    pub(crate) max_connections: usize,
 }

@@ -41,7 +41,7 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/stream", get(stream))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::auth::require_token))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::guard::check_request))
         .with_state(app)
 }
 
@@ -80,14 +80,31 @@ async fn not_found() -> Response {
     error_response(StatusCode::NOT_FOUND, "no such route; see /api/v1/status, /metrics, /healthz")
 }
 
+/// `ok` (200), or `degraded` (503) with the problems: the store unreadable (or only its
+/// backup readable, or journal damage skipped), its directory not writable, the writer down.
 async fn healthz(State(app): State<App>) -> Response {
     let snapshot = app.snapshot();
+    let mut problems = app.health_problems();
+    problems.extend(snapshot.warning.clone());
+    let degraded = !problems.is_empty();
     let body = serde_json::json!({
-        "status": if snapshot.warning.is_some() { "degraded" } else { "ok" },
+        "status": if degraded { "degraded" } else { "ok" },
         "generation": snapshot.generation,
-        "warning": snapshot.warning,
+        "warning": (!problems.is_empty()).then(|| problems.join("; ")),
+        "problems": problems,
     });
-    json_response(&body)
+    let mut response = json_response(&body);
+    if degraded {
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
+    response
+}
+
+/// The snapshot's warning and the server's health problems, as the page's banner shows them.
+fn banner(app: &App, snapshot: &crate::snapshot::Snapshot) -> Option<String> {
+    let mut problems = app.health_problems();
+    problems.extend(snapshot.warning.clone());
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 async fn metrics(State(app): State<App>, headers: HeaderMap) -> Response {
@@ -141,7 +158,7 @@ async fn status(State(app): State<App>, Query(params): Params) -> Result<Respons
     let snapshot = app.snapshot();
     let mut body = serde_json::to_value(StatusView::of(&snapshot.state, limit)).unwrap_or_default();
     body["generation"] = snapshot.generation.into();
-    body["warning"] = snapshot.warning.clone().into();
+    body["warning"] = banner(&app, &snapshot).into();
     Ok(json_response(&body))
 }
 

@@ -1,41 +1,26 @@
-//! The bearer token on writes: `POST` requests must carry `Authorization: Bearer TOKEN`
-//! when the server has a token; compared in constant time.
+//! The bearer token: writes (and, with `--token-for-reads`, reads) must carry
+//! `Authorization: Bearer TOKEN` when the server has a token; compared in constant time.
 
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use subtle::ConstantTimeEq;
 
-use crate::App;
 use crate::api::error_response;
 
-/// Lets a request through when it is a read, or when it carries the server's token.
-pub(crate) async fn require_token(
-    State(app): State<App>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(expected) = app.inner.config.token.as_deref() else {
-        return next.run(request).await;
-    };
-    if request.method() == Method::GET || request.method() == Method::HEAD {
-        return next.run(request).await;
-    }
-    if carries_token(request.headers(), expected) {
-        return next.run(request).await;
-    }
+/// The answer to a request that needed the token and did not carry it.
+pub(crate) fn token_required() -> Response {
     let mut response = error_response(
         StatusCode::UNAUTHORIZED,
-        "this server requires `Authorization: Bearer <token>` on writes",
+        "this server requires `Authorization: Bearer <token>` on this request",
     );
     response
         .headers_mut()
         .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-    response.into_response()
+    response
 }
 
-fn carries_token(headers: &HeaderMap, expected: &str) -> bool {
+/// Whether `headers` carry `Authorization: Bearer EXPECTED`, compared in constant time.
+pub(crate) fn carries_token(headers: &HeaderMap, expected: &str) -> bool {
     let Some(given) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return false;
     };

@@ -30,6 +30,21 @@ pub struct ServerConfig {
     pub reload_gap: Duration,
     /// How many latest events `/api/v1/status` includes.
     pub status_events: usize,
+    /// Host names (without port) the server answers to beside IP literals and `localhost`,
+    /// for a reverse proxy or a DNS name (`--allowed-host`). See `docs/server.md`, "Security".
+    pub allowed_hosts: Vec<String>,
+    /// Require the token on reads as well as writes (`/healthz` excepted).
+    pub token_for_reads: bool,
+    /// How long a client may take to send a request's headers, and how long an idle
+    /// keep-alive connection stays open; then the server closes it.
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body (408 after).
+    pub body_timeout: Duration,
+    /// The most connections open at once. At the cap, a new connection closes the oldest
+    /// one that has no request in progress (idle or still sending its headers); when every
+    /// connection is busy, the new one is answered 503. Lowered at start to what the
+    /// process's descriptor limit allows beside the store's own files.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +59,11 @@ impl Default for ServerConfig {
             watch_interval: Duration::from_millis(100),
             reload_gap: Duration::from_millis(250),
             status_events: 20,
+            allowed_hosts: Vec::new(),
+            token_for_reads: false,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 512,
         }
     }
 }
@@ -54,6 +74,9 @@ impl ServerConfig {
     pub fn check_exposure(&self, addr: SocketAddr) -> Result<(), ServerError> {
         if !addr.ip().is_loopback() && self.token.is_none() {
             return Err(ServerError::TokenRequired { addr });
+        }
+        if self.token_for_reads && self.token.is_none() {
+            return Err(ServerError::TokenForReadsWithoutToken);
         }
         Ok(())
     }

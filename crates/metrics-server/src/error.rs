@@ -24,6 +24,16 @@ pub enum ServerError {
         /// The address asked for.
         addr: SocketAddr,
     },
+    /// `--token-for-reads` was given without a token to require.
+    #[error("--token-for-reads needs --token-file: there is no token to require")]
+    TokenForReadsWithoutToken,
+    /// The ingest writer thread could not be started.
+    #[error("cannot start the ingest writer thread: {source}")]
+    Writer {
+        /// The system's reason.
+        #[source]
+        source: std::io::Error,
+    },
     /// The token file cannot be read.
     #[error("cannot read the token file {}: {source}", .path.display())]
     TokenFile {

@@ -98,7 +98,8 @@ pub(crate) struct Ingest {
 }
 
 impl Ingest {
-    pub(crate) fn start(store: Arc<MetricsStore>) -> Ingest {
+    /// Starts the writer thread; fails when the thread cannot be started.
+    pub(crate) fn start(store: Arc<MetricsStore>) -> std::io::Result<Ingest> {
         let (queue, jobs) = mpsc::channel();
         let counters = Arc::new(Counters::default());
         let batch_sizes = Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]);
@@ -113,16 +114,15 @@ impl Ingest {
             };
             std::thread::Builder::new()
                 .name("metrics-ingest".into())
-                .spawn(move || write_loop(&store, jobs, &meters))
-                .ok()
+                .spawn(move || write_loop(&store, jobs, &meters))?
         };
-        Ingest {
+        Ok(Ingest {
             queue: Mutex::new(Some(queue)),
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Some(writer)),
             counters,
             batch_sizes,
             write_seconds,
-        }
+        })
     }
 
     /// Queues `events` and waits until they are durable (or refused).
@@ -132,7 +132,7 @@ impl Ingest {
     ) -> Result<EventsReply, IngestError> {
         let (reply, answer) = oneshot::channel();
         self.send(Job::Events { events, reply })?;
-        answer.await.unwrap_or(Err(IngestError::Stopped))
+        answer.await.unwrap_or_else(|_| Err(IngestError::writer_failed()))
     }
 
     /// Queues a session and waits until it is durable (or refused).
@@ -142,13 +142,20 @@ impl Ingest {
     ) -> Result<RecordOutcome, IngestError> {
         let (reply, answer) = oneshot::channel();
         self.send(Job::Session { input, reply })?;
-        answer.await.unwrap_or(Err(IngestError::Stopped))
+        answer.await.unwrap_or_else(|_| Err(IngestError::writer_failed()))
     }
 
     fn send(&self, job: Job) -> Result<(), IngestError> {
         let queue = self.queue.lock().map_err(|_| IngestError::Stopped)?;
         let queue = queue.as_ref().ok_or(IngestError::Stopped)?;
         queue.send(job).map_err(|_| IngestError::Stopped)
+    }
+
+    /// Whether the writer thread is running (it ends only when the queue closes).
+    pub(crate) fn is_running(&self) -> bool {
+        let queue_open = self.queue.lock().is_ok_and(|queue| queue.is_some());
+        let writer = self.writer.lock();
+        queue_open && writer.is_ok_and(|writer| writer.as_ref().is_some_and(|w| !w.is_finished()))
     }
 
     pub(crate) fn stats(&self) -> IngestStats {
@@ -199,29 +206,51 @@ fn write_loop(store: &MetricsStore, jobs: mpsc::Receiver<Job>, meters: &Meters) 
         while let Ok(job) = jobs.try_recv() {
             waiting.push(job);
         }
-        let mut batch = Vec::new();
-        let mut sessions = Vec::new();
-        for job in waiting {
-            match job {
-                Job::Events { events, reply } => batch.push((events, reply)),
-                Job::Session { input, reply } => sessions.push((input, reply)),
+        // A panic (a bug) while writing is caught so the writer keeps serving: the requests
+        // of that batch are answered with an error (their reply channels are dropped) and
+        // may be retried safely, since event ids make a retry idempotent.
+        let wrote = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            write_jobs(store, waiting, meters)
+        }));
+        match wrote {
+            Ok(true) => unfolded = true,
+            Ok(false) => {}
+            Err(_) => {
+                meters.counters.failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(
+                    "the ingest writer panicked on a batch (a bug); its requests were answered 500 and the writer goes on"
+                );
+                unfolded = true;
             }
-        }
-        if !batch.is_empty() {
-            write_events(store, batch, meters);
-            unfolded = true;
-        }
-        for (input, reply) in sessions {
-            let outcome = store
-                .record_session_with(|state| input.into_session(state, Timestamp::now()))
-                .map_err(IngestError::from);
-            let _ = reply.send(outcome);
-            unfolded = true;
         }
     }
     if unfolded {
         idle_checkpoint(store);
     }
+}
+
+/// Writes one batch of queued jobs: the events in one durable write, then each session.
+/// Returns whether anything was written.
+fn write_jobs(store: &MetricsStore, waiting: Vec<Job>, meters: &Meters) -> bool {
+    let mut batch = Vec::new();
+    let mut sessions = Vec::new();
+    for job in waiting {
+        match job {
+            Job::Events { events, reply } => batch.push((events, reply)),
+            Job::Session { input, reply } => sessions.push((input, reply)),
+        }
+    }
+    let wrote = !batch.is_empty() || !sessions.is_empty();
+    if !batch.is_empty() {
+        write_events(store, batch, meters);
+    }
+    for (input, reply) in sessions {
+        let outcome = store
+            .record_session_with(|state| input.into_session(state, Timestamp::now()))
+            .map_err(IngestError::from);
+        let _ = reply.send(outcome);
+    }
+    wrote
 }
 
 /// Folds the journal into the file (nothing to do in whole-file mode, or when a writer's
@@ -286,6 +315,13 @@ fn write_events(store: &MetricsStore, batch: Vec<EventJob>, meters: &Meters) {
 }
 
 impl IngestError {
+    /// The writer dropped the request without answering: it panicked on its batch.
+    fn writer_failed() -> IngestError {
+        IngestError::Store(
+            "the writer failed while writing this request (a bug, logged by the server); it may not be recorded: retry it, event ids make a retry safe".to_owned(),
+        )
+    }
+
     fn clone_message(&self) -> IngestError {
         match self {
             IngestError::Busy(m) => IngestError::Busy(m.clone()),

@@ -42,7 +42,14 @@ pub(crate) struct Inner {
     pub(crate) stop: Notify,
     /// Set when the server stops accepting: live streams end.
     pub(crate) closing: watch::Sender<bool>,
+    /// The names `Host` may give (see `guard`).
+    pub(crate) host_policy: crate::guard::HostPolicy,
+    /// What the accept loop did.
+    pub(crate) connections: Arc<crate::connections::ConnectionCounters>,
     watcher: std::sync::Mutex<Option<JoinHandle<()>>>,
+    /// Why the last read of the store failed (both the file and its backup unreadable, say):
+    /// the server still serves the last state it read, and says so.
+    read_error: std::sync::Mutex<Option<String>>,
 }
 
 impl App {
@@ -54,9 +61,13 @@ impl App {
         let marker = store.change_marker()?;
         let first = read_snapshot(&store, 0)?;
         let (snapshot, _) = watch::channel(Arc::new(first));
-        let ingest = Ingest::start(Arc::clone(&store));
+        let ingest =
+            Ingest::start(Arc::clone(&store)).map_err(|source| ServerError::Writer { source })?;
+        let host_policy = crate::guard::HostPolicy::new(config.listen, &config.allowed_hosts);
         let app = App {
             inner: Arc::new(Inner {
+                host_policy,
+                connections: Arc::default(),
                 store,
                 config,
                 snapshot,
@@ -65,6 +76,7 @@ impl App {
                 stop: Notify::new(),
                 closing: watch::channel(false).0,
                 watcher: std::sync::Mutex::new(None),
+                read_error: std::sync::Mutex::new(None),
             }),
         };
         let watcher = tokio::spawn(watch_store(app.clone(), marker));
@@ -114,10 +126,41 @@ impl App {
         self.inner.ingest.stop().await;
     }
 
+    /// What keeps the server from doing its job now, in words; empty when healthy: the
+    /// store cannot be read (the last state read is served), its directory cannot be
+    /// written, or the ingest writer is not running.
+    pub fn health_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(error) = lock(&self.inner.read_error).clone() {
+            problems
+                .push(format!("the store cannot be read ({error}); showing the last state read"));
+        }
+        let path = self.inner.store.path();
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let access = rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK;
+        if let Err(err) = rustix::fs::access(dir, access) {
+            problems.push(format!(
+                "the store's directory {} cannot be written ({err}); writes will fail",
+                dir.display()
+            ));
+        }
+        if !self.inner.ingest.is_running() {
+            problems.push("the ingest writer is not running; writes are refused".to_owned());
+        }
+        problems
+    }
+
     /// Asks the watcher to look at the store now (after a write of ours).
     pub(crate) fn store_changed(&self) {
         self.inner.changed.notify_one();
     }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Reads the store into a snapshot.
@@ -161,6 +204,7 @@ async fn watch_store(app: App, mut marker: ChangeMarker) {
         .await;
         match read {
             Ok(Ok(Some((now, snapshot)))) => {
+                lock(&inner.read_error).take();
                 marker = now;
                 generation = next;
                 tracing::debug!(generation, "store changed");
@@ -174,7 +218,14 @@ async fn watch_store(app: App, mut marker: ChangeMarker) {
             }
             Ok(Ok(None)) => {}
             Ok(Err(err)) => {
-                tracing::warn!(error = %err, "cannot read the store; still serving the last state read")
+                let error = err.to_string();
+                let mut last = lock(&inner.read_error);
+                // Said once per distinct failure, not at every tick.
+                if last.as_deref() != Some(error.as_str()) {
+                    tracing::warn!(error = %error, "cannot read the store; still serving the last state read");
+                }
+                *last = Some(error);
+                continue;
             }
             Err(err) => tracing::warn!(error = %err, "the store reader stopped"),
         }

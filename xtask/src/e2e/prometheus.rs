@@ -90,6 +90,7 @@ fn queries(server: &Served, port: u16) -> Result<(), String> {
             format!(r#"[{{"agent": "review", "status": "success", "event_id": "http-{batch}"}}]"#);
         let reply = super::http()
             .post(&format!("{}/api/v1/events", server.url))
+            .header("Content-Type", "application/json")
             .send(body)
             .map_err(|err| err.to_string())?;
         if reply.status() != 200 {

@@ -159,9 +159,7 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
             check::recover(context, *force, from.as_deref(), output.json)
         }
         Command::Export { format, output } => export::run(context, *format, output.as_deref()),
-        Command::Serve { listen, token_file, max_body } => {
-            serve::run(context, *listen, token_file.as_deref(), *max_body)
-        }
+        Command::Serve(args) => serve::run(context, args),
         Command::Demo { agents, events } => demo::run(context, *agents, *events),
         Command::BenchCommits { count, prefix, checkpoint_entries } => {
             bench::commits(context, *count, prefix, *checkpoint_entries)

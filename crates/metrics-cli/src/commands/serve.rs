@@ -2,25 +2,25 @@
 //! SIGTERM or SIGINT (Ctrl-C); then it stops accepting, finishes the batch in flight and
 //! exits 0.
 
-use std::net::SocketAddr;
-use std::path::Path;
+use std::time::Duration;
 
 use metrics_server::{ServerConfig, ServerError, read_token_file, serve};
 
+use crate::cli::ServeArgs;
 use crate::commands::Context;
 use crate::error::CliError;
 
-pub(crate) fn run(
-    context: &mut Context,
-    listen: SocketAddr,
-    token_file: Option<&Path>,
-    max_body: usize,
-) -> Result<String, CliError> {
+pub(crate) fn run(context: &mut Context, args: &ServeArgs) -> Result<String, CliError> {
     init_logging();
+    let listen = args.listen;
     let mut config = ServerConfig::default();
     config.listen = listen;
-    config.max_body_bytes = max_body;
-    config.token = token_file.map(read_token_file).transpose()?;
+    config.max_body_bytes = args.max_body;
+    config.token = args.token_file.as_deref().map(read_token_file).transpose()?;
+    config.token_for_reads = args.token_for_reads;
+    config.allowed_hosts = args.allowed_host.clone();
+    config.header_timeout = Duration::from_secs(args.header_timeout.max(1));
+    config.max_connections = args.max_connections;
     // Refuse before binding: nothing listens beyond loopback without a token.
     config.check_exposure(listen)?;
     let store = context.open_store()?;

@@ -80,6 +80,7 @@ fn the_server_sees_cli_and_python_writers_and_stops_cleanly_on_sigterm() {
     let served = serve(&env, &[]);
     let posted = http()
         .post(&format!("{}/api/v1/events", served.url))
+        .header("Content-Type", "application/json")
         .send(r#"{"event_id": "over-http", "agent": "harness", "status": "success"}"#)
         .unwrap();
     assert_eq!(posted.status(), 200);
@@ -155,13 +156,98 @@ fn with_a_token_file_writes_need_the_token() {
     let served = serve(&env, &["--token-file", "token"]);
     let url = format!("{}/api/v1/events", served.url);
     let body = r#"{"event_id": "t1", "agent": "a", "status": "success"}"#;
-    assert_eq!(http().post(&url).send(body).unwrap().status(), 401);
+    assert_eq!(
+        http().post(&url).header("Content-Type", "application/json").send(body).unwrap().status(),
+        401
+    );
     let ok = http()
         .post(&url)
+        .header("Content-Type", "application/json")
         .header("Authorization", "Bearer a-long-enough-secret-token")
         .send(body)
         .unwrap();
     assert_eq!(ok.status(), 200);
     let (code, stderr) = terminate(served);
     assert_eq!(code, 0, "{stderr}");
+}
+
+/// `serve` under `prlimit --nofile=1024:1024` (it cannot raise the limit): 2,000 silent and
+/// half-header sockets do not keep `/healthz` or ingest from answering at once, and the
+/// server closes every one of them within its header timeout (3 s here).
+#[test]
+fn two_thousand_idle_sockets_under_a_1024_descriptor_limit_do_not_starve_the_server() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    // This test process holds the 2,000 client sockets: make room for them.
+    let own = std::process::id().to_string();
+    let raised = Command::new("prlimit").args(["--pid", &own, "--nofile=8192:8192"]).status();
+    assert!(raised.is_ok_and(|status| status.success()), "prlimit (util-linux) is needed");
+    let env = TestEnv::empty();
+    let mut command = Command::new("prlimit");
+    command
+        .args(["--nofile=1024:1024", "--", env!("CARGO_BIN_EXE_agent-metrics")])
+        .args(["serve", "--listen", "127.0.0.1:0", "--header-timeout", "3"])
+        .current_dir(env.dir())
+        .env_remove("AGENT_METRICS_FILE")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let served = Served { child, url };
+    let addr = served.url.trim_start_matches("http://").to_owned();
+    let mut sockets = Vec::new();
+    for i in 0..2000 {
+        let mut stream = TcpStream::connect(&addr).unwrap();
+        if i % 2 == 1 {
+            // Slowloris: part of the headers, never the rest.
+            let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+        }
+        sockets.push(stream);
+    }
+    let mut times = Vec::new();
+    for i in 0..5 {
+        let started = Instant::now();
+        let health = http().get(&format!("{}/healthz", served.url)).call().unwrap();
+        assert_eq!(health.status(), 200);
+        let posted = http()
+            .post(&format!("{}/api/v1/events", served.url))
+            .header("Content-Type", "application/json")
+            .send(format!(r#"{{"event_id": "under-load-{i}", "agent": "a", "status": "success"}}"#))
+            .unwrap();
+        assert_eq!(posted.status(), 200);
+        times.push(started.elapsed());
+    }
+    times.sort();
+    assert!(
+        times[2] < Duration::from_millis(200) && times[4] < Duration::from_secs(1),
+        "healthz + POST while 2,000 sockets are open: {times:?}"
+    );
+    // Every idle socket is closed by the server within the header timeout (plus slack).
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let mut open = sockets.len();
+    while Instant::now() < deadline {
+        open = sockets
+            .iter()
+            .filter(|stream| {
+                stream.set_nonblocking(true).unwrap();
+                let mut byte = [0u8; 512];
+                match (&**stream).read(&mut byte) {
+                    Ok(0) => false,
+                    Ok(_) => true,
+                    Err(err) => err.kind() == std::io::ErrorKind::WouldBlock,
+                }
+            })
+            .count();
+        if open == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(open, 0, "sockets the server left open past its header timeout");
+    let (code, stderr) = terminate(served);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("Too many open files"), "{stderr}");
 }

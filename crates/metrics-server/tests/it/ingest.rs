@@ -217,7 +217,8 @@ fn stopping_finishes_the_requests_in_flight() {
                     let prefix = format!("s{client}-{request}");
                     let agent = ureq::Agent::config_builder().http_status_as_error(false).build();
                     let agent: ureq::Agent = agent.into();
-                    match agent.post(url).send(event_lines(&prefix, 2)) {
+                    let post = agent.post(url).header("Content-Type", "application/x-ndjson");
+                    match post.send(event_lines(&prefix, 2)) {
                         Ok(reply) if reply.status() == 200 => {
                             acknowledged
                                 .lock()

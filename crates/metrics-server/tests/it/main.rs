@@ -5,4 +5,5 @@
 mod ingest;
 mod live;
 mod routes;
+mod security;
 mod support;

@@ -92,7 +92,6 @@ impl TestServer {
     pub(crate) fn post_bytes(&self, path: &str, body: &[u8], token: Option<&str>) -> Reply {
         request(&format!("{}{path}", self.url), Some(body), token, &[])
     }
-
     /// Polls `path` until `check` accepts the reply (at most 5 s).
     pub(crate) fn wait_for(&self, path: &str, check: impl Fn(&Reply) -> bool) -> Reply {
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -144,7 +143,10 @@ pub(crate) fn request(
     let agent = agent();
     let response = match body {
         Some(body) => {
-            let mut post = agent.post(url);
+            let mut post = agent.post(url).header("Content-Type", "application/json");
+            for (name, value) in headers {
+                post = post.header(*name, *value);
+            }
             if let Some(token) = token {
                 post = post.header("Authorization", &format!("Bearer {token}"));
             }
