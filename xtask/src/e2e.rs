@@ -7,6 +7,7 @@
 //! Missing programs are installed with `apt-get` where that works (CI runs as root on
 //! Debian); where it cannot, the task fails and says so, unless `--skip-missing` is given.
 
+mod attacker;
 mod browser;
 mod cdp;
 mod prometheus;
@@ -57,6 +58,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     }
     if chromium.is_ok() {
         browser::check(&server, &out)?;
+        attacker::check(&server)?;
     }
     server.stop()
 }

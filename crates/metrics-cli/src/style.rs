@@ -82,22 +82,31 @@ pub(crate) fn usd(value: f64) -> String {
 }
 
 /// `text` with every control character (an escape sequence's ESC, BEL, a newline, C1
-/// controls) shown escaped (`\u{1b}`, `\n`), so that a string from the store or from the
-/// user can never move the cursor, set the terminal's title or break a table. Everything
+/// controls) and every format character (Unicode category Cf: the bidi overrides and
+/// isolates, zero-width joiners, soft hyphens) shown escaped (`\u{1b}`, `\n`, `\u{202e}`),
+/// so that a string from the store or from the user can never move the cursor, set the
+/// terminal's title, break a table, display reversed or pass for another name. Everything
 /// else is kept as it is.
 pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(is_hidden) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut shown = String::with_capacity(text.len() + 8);
     for ch in text.chars() {
-        if ch.is_control() {
+        if is_hidden(ch) {
             shown.extend(ch.escape_default());
         } else {
             shown.push(ch);
         }
     }
     std::borrow::Cow::Owned(shown)
+}
+
+/// A character that acts on the terminal or on how text around it displays, rather than
+/// showing itself: a control (Cc) or a format character (Cf).
+fn is_hidden(ch: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    ch.is_control() || ch.general_category() == GeneralCategory::Format
 }
 
 /// `text` (made [`safe`] first) cut to `width` display columns, the cut marked with `…`. A
@@ -150,6 +159,20 @@ mod tests {
         assert_eq!(shown, "\\u{1b}]0;pwned\\u{7}\\u{1b}[31mRED\\nline\\u{9b}2J");
         assert_eq!(safe("plain ünïcode 名前"), "plain ünïcode 名前");
         assert!(!fit(hostile, 12).chars().any(char::is_control));
+    }
+
+    #[test]
+    fn bidi_and_other_format_characters_are_shown_escaped() {
+        // "admin" spelt backwards behind a right-to-left override displays as "admin".
+        let spoof =
+            "\u{202e}nimda\u{202c} \u{2066}x\u{2069} zero\u{200b}width soft\u{ad}hyphen \u{feff}";
+        let shown = safe(spoof);
+        assert_eq!(
+            shown,
+            "\\u{202e}nimda\\u{202c} \\u{2066}x\\u{2069} zero\\u{200b}width soft\\u{ad}hyphen \\u{feff}"
+        );
+        assert!(!fit(spoof, 10).contains('\u{202e}'));
+        assert_eq!(safe("عربي עברית"), "عربي עברית", "right-to-left letters themselves are kept");
     }
 
     #[test]

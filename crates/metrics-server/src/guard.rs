@@ -59,9 +59,7 @@ impl HostPolicy {
             return false;
         }
         let name = name.to_ascii_lowercase();
-        name.parse::<IpAddr>().is_ok()
-            || name == "localhost"
-            || self.allowed.contains(&name)
+        name.parse::<IpAddr>().is_ok() || name == "localhost" || self.allowed.contains(&name)
     }
 }
 

@@ -19,6 +19,11 @@ pub(crate) struct Browser {
 
 impl Browser {
     pub(crate) fn launch(width: u32, height: u32) -> Result<Browser, String> {
+        Browser::launch_with(width, height, &[])
+    }
+
+    /// [`Browser::launch`] with extra command-line switches.
+    pub(crate) fn launch_with(width: u32, height: u32, extra: &[&str]) -> Result<Browser, String> {
         let profile = tempfile::tempdir().map_err(|err| err.to_string())?;
         let mut child = Command::new("chromium")
             .args([
@@ -31,6 +36,7 @@ impl Browser {
             .arg("--remote-debugging-port=0")
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg(format!("--window-size={width},{height}"))
+            .args(extra)
             .arg("about:blank")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -216,6 +216,26 @@ fn store_strings_never_reach_the_terminal_raw() {
 }
 
 #[test]
+fn bidi_overrides_in_store_strings_never_reach_the_terminal_raw() {
+    // Issue 24: U+202E made a name display reversed (or pass for another).
+    let env = TestEnv::empty();
+    let spoof = "\u{202e}nimda\u{202c}-\u{2067}x\u{2069}";
+    let line =
+        serde_json::json!({"agent_name": spoof, "status": "error", "ticket_key": "AI\u{200f}-1"});
+    let run = env.run_with_stdin(&["record", "event", "--json", "-"], &line.to_string());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for args in
+        [&["status"][..], &["agents"], &["events"], &["agent", spoof], &["ticket", "AI\u{200f}-1"]]
+    {
+        let run = env.run(args);
+        let shown = format!("{}{}", run.stdout, run.stderr);
+        let format_chars = ['\u{202e}', '\u{202c}', '\u{2067}', '\u{2069}', '\u{200f}'];
+        assert!(!shown.contains(format_chars), "{args:?}: {shown:?}");
+    }
+    assert!(env.run(&["agents"]).stdout.contains(r"\u{202e}nim"), "shown escaped");
+}
+
+#[test]
 fn names_with_nothing_visible_are_refused() {
     let env = TestEnv::empty();
     for name in ["   ", "\t\n", "\u{1b}\u{7}"] {
