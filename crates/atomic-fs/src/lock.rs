@@ -1,5 +1,6 @@
 //! `FileLock`: an exclusive cross-process lock on a lock file, held for the guard's lifetime.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -60,9 +61,17 @@ impl FileLock {
     /// Fails with [`Error::LockTimeout`] (naming the lock file and the time waited) when the
     /// lock stays held, or [`Error::Io`] when the lock file cannot be opened.
     pub fn lock(path: &Path, timeout: Duration) -> Result<FileLock, Error> {
+        FileLock::lock_with_mode(path, timeout, DEFAULT_LOCK_MODE)
+    }
+
+    /// [`FileLock::lock`], creating the lock file with permission bits `mode` (less the
+    /// umask), and taking away from an existing lock file this user owns the bits `mode`
+    /// does not grant. Give the mode of the data the lock protects: whoever can open the lock
+    /// file can hold a shared `flock` on it, which blocks every writer.
+    pub fn lock_with_mode(path: &Path, timeout: Duration, mode: u32) -> Result<FileLock, Error> {
         let start = Instant::now();
         loop {
-            let fd = sys::open_lock_file(path).context(Op::OpenLock, path)?;
+            let fd = sys::open_lock_file(path, mode).context(Op::OpenLock, path)?;
             let granted = if sys::try_lock_exclusive(&fd).context(Op::Lock, path)? {
                 fd
             } else {
@@ -89,7 +98,7 @@ impl FileLock {
     /// Takes the lock if it is free now: `Ok(None)` when someone else holds it.
     pub fn try_lock(path: &Path) -> Result<Option<FileLock>, Error> {
         loop {
-            let fd = sys::open_lock_file(path).context(Op::OpenLock, path)?;
+            let fd = sys::open_lock_file(path, DEFAULT_LOCK_MODE).context(Op::OpenLock, path)?;
             if !sys::try_lock_exclusive(&fd).context(Op::Lock, path)? {
                 return Ok(None);
             }
@@ -135,46 +144,83 @@ impl Drop for FileLock {
     }
 }
 
+/// The permission bits [`FileLock::lock`] creates a lock file with: the owner's only.
+pub const DEFAULT_LOCK_MODE: u32 = 0o600;
+
 /// The stack of a lock-waiting helper thread: it only makes system calls.
 const HELPER_STACK_BYTES: usize = 64 * 1024;
 
-/// One wait handed to a helper: the descriptor to lock, and where to send it once locked.
+/// Where a waiter is told of its grant: the locked descriptor, or the error `flock` gave.
+type Grant = mpsc::SyncSender<io::Result<OwnedFd>>;
+
+/// One waiter of this process on a lock file: its own descriptor of the file (handed to the
+/// helper when the helper needs one to wait on) and where to send the grant.
+struct Waiter {
+    fd: Option<OwnedFd>,
+    grant: Grant,
+}
+
+/// Per lock file (device, inode), the waiters of this process, in arrival order, while one
+/// helper is blocked in `flock` on that file for them. There is at most one such helper per
+/// lock file: a waiter that arrives while one is blocked joins its queue instead of starting
+/// another, so timed-out waits on a lock that stays held cost no thread each.
+static QUEUES: Mutex<BTreeMap<(u64, u64), VecDeque<Waiter>>> = Mutex::new(BTreeMap::new());
+
+/// One job for a helper: the lock file to wait on, and the descriptor to wait with.
 struct Wait {
+    key: (u64, u64),
     fd: OwnedFd,
-    granted: mpsc::SyncSender<io::Result<OwnedFd>>,
 }
 
 /// Helpers that are not waiting for anyone, each reachable through its job channel. Starting
 /// a thread costs about 70 us of CPU on the machine measured in `docs/benchmarks.md`, more
-/// than the rest of a wait; a process keeps as many idle helpers as it ever had waits at
-/// once (each parked in `recv`, costing nothing).
+/// than the rest of a wait; a process keeps as many idle helpers as it ever had lock files
+/// waited on at once (each parked in `recv`, costing nothing).
 static IDLE_HELPERS: Mutex<Vec<mpsc::Sender<Wait>>> = Mutex::new(Vec::new());
 
 /// Blocks in `flock(LOCK_EX)` on a helper thread, waiting at most `timeout` for it: `None`
-/// on timeout (the helper releases a late grant by itself), else the locked descriptor or the
-/// error `flock` gave.
+/// on timeout (the grant then goes to the next waiter of this process on the same file, or
+/// is released at once), else the locked descriptor or the error `flock` gave.
 fn wait_in_kernel_queue(fd: OwnedFd, timeout: Duration) -> Option<io::Result<OwnedFd>> {
-    let (granted, granted_rx) = mpsc::sync_channel(1);
-    let mut wait = Wait { fd, granted };
-    loop {
-        let idle = IDLE_HELPERS.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let Some(helper) = idle else {
-            if let Err(err) = start_helper(wait) {
+    let key = match sys::file_key(&fd) {
+        Ok(key) => key,
+        Err(err) => return Some(Err(err)),
+    };
+    let (grant, granted) = mpsc::sync_channel(1);
+    {
+        let mut queues = QUEUES.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(queue) = queues.get_mut(&key) {
+            // A helper is already blocked on this file: wait for its grant.
+            queue.push_back(Waiter { fd: Some(fd), grant });
+        } else {
+            queues.insert(key, VecDeque::from([Waiter { fd: None, grant }]));
+            drop(queues);
+            if let Err(err) = hand_to_helper(Wait { key, fd }) {
+                QUEUES.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
                 return Some(Err(err));
             }
-            break;
-        };
-        match helper.send(wait) {
-            Ok(()) => break,
-            // That helper is gone (it cannot be, short of a panic); try another.
-            Err(mpsc::SendError(returned)) => wait = returned,
         }
     }
-    match granted_rx.recv_timeout(timeout) {
+    match granted.recv_timeout(timeout) {
         Ok(result) => Some(result),
         Err(mpsc::RecvTimeoutError::Timeout) => None,
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             Some(Err(io::Error::other("the lock-waiting thread ended without an answer")))
+        }
+    }
+}
+
+/// Gives `wait` to an idle helper, or starts one.
+fn hand_to_helper(mut wait: Wait) -> io::Result<()> {
+    loop {
+        let idle = IDLE_HELPERS.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let Some(helper) = idle else {
+            return start_helper(wait);
+        };
+        match helper.send(wait) {
+            Ok(()) => return Ok(()),
+            // That helper is gone (it cannot be, short of a panic); try another.
+            Err(mpsc::SendError(returned)) => wait = returned,
         }
     }
 }
@@ -188,12 +234,7 @@ fn start_helper(first: Wait) -> io::Result<()> {
         .spawn(move || {
             let mut wait = first;
             loop {
-                let Wait { fd, granted } = wait;
-                let result = sys::lock_exclusive(&fd).map(|()| fd);
-                // A send fails only when the caller gave up: dropping the descriptor here
-                // (or, if the caller gives up just after this send, with the unreceived
-                // message) releases the late grant at once.
-                let _ = granted.send(result);
+                serve_queue(wait);
                 IDLE_HELPERS.lock().unwrap_or_else(PoisonError::into_inner).push(jobs.clone());
                 match jobs_rx.recv() {
                     Ok(next) => wait = next,
@@ -202,6 +243,38 @@ fn start_helper(first: Wait) -> io::Result<()> {
             }
         })
         .map(|_| ())
+}
+
+/// Waits in `flock` on `wait`'s file until its queue is empty: each grant goes to the first
+/// waiter still waiting (a waiter that timed out has dropped its receiver and is skipped);
+/// while waiters remain, the helper waits again with one of their descriptors. A grant
+/// nobody takes is released at once (the descriptor is dropped).
+fn serve_queue(wait: Wait) {
+    let Wait { key, mut fd } = wait;
+    loop {
+        let mut result = Some(sys::lock_exclusive(&fd).map(|()| fd));
+        let mut queues = QUEUES.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(queue) = queues.get_mut(&key) else { return };
+        while let Some(waiter) = queue.pop_front() {
+            let Some(offer) = result.take() else { break };
+            match waiter.grant.try_send(offer) {
+                Ok(()) => break,
+                Err(mpsc::TrySendError::Full(back) | mpsc::TrySendError::Disconnected(back)) => {
+                    result = Some(back);
+                }
+            }
+        }
+        // Either delivered (result is None) or nobody was waiting (dropped here: released).
+        drop(result);
+        let next = queue.iter_mut().find_map(|waiter| waiter.fd.take());
+        match next {
+            Some(next) => fd = next,
+            None => {
+                queues.remove(&key);
+                return;
+            }
+        }
+    }
 }
 
 /// Someone may have deleted or replaced the lock file between our open and our `flock`

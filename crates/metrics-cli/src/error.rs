@@ -79,7 +79,9 @@ fn store_class(err: &StoreError) -> ExitClass {
         | StoreError::Rejected { .. }
         | StoreError::Unreadable { .. }
         | StoreError::TooLarge { .. }
-        | StoreError::NoUsableBackup { .. } => ExitClass::InvalidData,
+        | StoreError::NoUsableBackup { .. }
+        | StoreError::NotAStore { .. }
+        | StoreError::UnsafeLink { .. } => ExitClass::InvalidData,
         StoreError::AlreadyExists { .. }
         | StoreError::Config { .. }
         | StoreError::RestoreWouldDiscard { .. } => ExitClass::Usage,

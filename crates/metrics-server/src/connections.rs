@@ -31,20 +31,6 @@ use crate::ServerConfig;
 /// journal, directory) and the runtime, whatever the connection cap.
 pub const RESERVED_DESCRIPTORS: usize = 64;
 
-/// Raises the soft limit on open descriptors to the hard limit; returns the soft limit now.
-pub(crate) fn raise_descriptor_limit() -> Option<u64> {
-    use rustix::process::{Resource, getrlimit, setrlimit};
-    let mut limit = getrlimit(Resource::Nofile);
-    if limit.current < limit.maximum {
-        limit.current = limit.maximum;
-        if let Err(err) = setrlimit(Resource::Nofile, limit) {
-            tracing::debug!(error = %err, "could not raise the descriptor limit");
-            limit = getrlimit(Resource::Nofile);
-        }
-    }
-    limit.current
-}
-
 /// The connection cap that fits under `descriptor_limit`.
 pub(crate) fn effective_cap(configured: usize, descriptor_limit: Option<u64>) -> usize {
     let room = descriptor_limit.map_or(usize::MAX, |limit| {

@@ -47,8 +47,10 @@ pub async fn serve(
     }
     // The port actually bound (for `:0`) is the one `Host` must name.
     config.listen = addr;
-    let cap =
-        connections::effective_cap(config.max_connections, connections::raise_descriptor_limit());
+    let cap = connections::effective_cap(
+        config.max_connections,
+        metrics_store::atomic_fs::raise_descriptor_limit(),
+    );
     let app = App::start(store, config)?;
     tracing::info!(%addr, store = %app.store_path().display(), max_connections = cap, "serving");
     let routes = router(app.clone());

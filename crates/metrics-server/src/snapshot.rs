@@ -140,8 +140,7 @@ impl App {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
-        let access = rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK;
-        if let Err(err) = rustix::fs::access(dir, access) {
+        if let Err(err) = metrics_store::atomic_fs::check_dir_writable(dir) {
             problems.push(format!(
                 "the store's directory {} cannot be written ({err}); writes will fail",
                 dir.display()

@@ -158,8 +158,16 @@ pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
 
 /// Follows symbolic links at `path` (the final component only, as often as it takes), so the
 /// store works on the real file; a path that is not a link comes back unchanged.
+///
+/// A link is followed only when it is safe: the link and the file it ends at belong to the
+/// user running this (or root owns both), the link's directory is not writable by others,
+/// and the file exists. Otherwise another user could plant `.agent_metrics.json -> victim`
+/// in a shared directory and have our write replace the victim; and a dangling link would
+/// create a store wherever it points. See `docs/durability.md`, "Security".
 fn resolve_links(path: &Path) -> Result<PathBuf, StoreError> {
+    use std::os::unix::fs::MetadataExt;
     let mut resolved = path.to_owned();
+    let mut links = Vec::new();
     for _ in 0..40 {
         match std::fs::symlink_metadata(&resolved) {
             Ok(metadata) if metadata.file_type().is_symlink() => {
@@ -171,14 +179,71 @@ fn resolve_links(path: &Path) -> Result<PathBuf, StoreError> {
                         source,
                     },
                 })?;
+                links.push((resolved.clone(), metadata.uid()));
                 resolved = match resolved.parent() {
                     Some(parent) => parent.join(target),
                     None => target,
                 };
             }
-            _ => return Ok(resolved),
+            found => {
+                if !links.is_empty() {
+                    let target_owner = found.ok().map(|metadata| metadata.uid());
+                    check_links(&links, &resolved, target_owner)?;
+                }
+                return Ok(resolved);
+            }
         }
     }
     let message = format!("{} is a chain of more than 40 symbolic links", path.display());
     Err(StoreError::Config { message })
+}
+
+/// Refuses to follow `links` (each with its owner) to `target` (owned by `target_owner`, or
+/// missing) unless every rule of [`resolve_links`] holds.
+fn check_links(
+    links: &[(PathBuf, u32)],
+    target: &Path,
+    target_owner: Option<u32>,
+) -> Result<(), StoreError> {
+    use std::os::unix::fs::MetadataExt;
+    let refuse =
+        |link: &Path, reason: String| Err(StoreError::UnsafeLink { path: link.to_owned(), reason });
+    let me = atomic_fs::effective_uid();
+    let Some(target_owner) = target_owner else {
+        return refuse(
+            &links[0].0,
+            format!(
+                "it points to {}, which does not exist (a dangling link is never created through)",
+                target.display()
+            ),
+        );
+    };
+    for (link, owner) in links {
+        let trusted = (*owner == me && target_owner == me) || (*owner == 0 && target_owner == 0);
+        if !trusted {
+            return refuse(
+                link,
+                format!(
+                    "the link (owner uid {owner}) and its target {} (owner uid {target_owner}) must both belong to you (uid {me}), or both to root",
+                    target.display()
+                ),
+            );
+        }
+        let dir = match link.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        if let Ok(metadata) = std::fs::metadata(dir)
+            && metadata.mode() & 0o002 != 0
+        {
+            return refuse(
+                link,
+                format!(
+                    "its directory {} is writable by others, who could replace the link",
+                    dir.display()
+                ),
+            );
+        }
+    }
+    Ok(())
 }

@@ -113,6 +113,25 @@ pub enum StoreError {
         /// What would be discarded, in words.
         discarded: String,
     },
+    /// The file at the store's path was never a metrics store (no backup, journal or lock
+    /// file beside it, and its bytes do not look like one): nothing was read as a store,
+    /// nothing was changed, and no file was created beside it.
+    #[error("{} is not a metrics store ({problem}) and has no backup, journal or lock file beside it; refusing to read it as one or replace it. Choose another path (--file, AGENT_METRICS_FILE), or move the file away if a store should live there", .path.display())]
+    NotAStore {
+        /// The file found at the path.
+        path: PathBuf,
+        /// What it holds, in words.
+        problem: String,
+    },
+    /// The store's path is a symbolic link that is not safe to follow (someone else owns
+    /// the link or its target, others may write the link's directory, or it points nowhere).
+    #[error("refusing to follow the symbolic link {}: {reason}", .path.display())]
+    UnsafeLink {
+        /// The link.
+        path: PathBuf,
+        /// Why it is not followed.
+        reason: String,
+    },
     /// The builder's settings are unusable.
     #[error("invalid store configuration: {message}")]
     Config {

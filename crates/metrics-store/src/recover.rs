@@ -103,6 +103,43 @@ pub(crate) enum Examined {
 }
 
 impl MetricsStore {
+    /// Refuses a file at the store's path that never was a store, before anything is read as
+    /// one or created beside it (this runs before the lock is taken: taking it creates the
+    /// lock file). A file is ours, and may be recovered over, when a backup, a journal or a
+    /// lock file stands beside it, or its bytes look like a store
+    /// ([`metrics_types::looks_like_store`]); a missing file is a store not yet created.
+    /// Costs two `stat` calls when the lock file exists, as it does after the first write.
+    pub(crate) fn refuse_foreign_file(&self) -> Result<(), StoreError> {
+        let exists = |path: &Path| std::fs::symlink_metadata(path).is_ok();
+        if !exists(&self.path) {
+            return Ok(());
+        }
+        if [&self.lock_path, &self.backup_path, &self.journal_path].into_iter().any(|p| exists(p)) {
+            return Ok(());
+        }
+        let contents = match atomic_fs::read(&self.path, self.config.max_file_size) {
+            Ok(Some(contents)) => contents.bytes,
+            Ok(None) => return Ok(()),
+            // Too large or unreadable: the read or write that follows says so.
+            Err(_) => return Ok(()),
+        };
+        match FileVerdict::of(&contents) {
+            FileVerdict::Sound(_) => Ok(()),
+            _ if metrics_types::looks_like_store(&contents) => Ok(()),
+            FileVerdict::NewerFormat { found } => Err(StoreError::NotAStore {
+                path: self.path.clone(),
+                problem: format!(
+                    "a JSON document with \"version\": {found} but none of a store's keys"
+                ),
+            }),
+            FileVerdict::Damaged { problem } => {
+                Err(StoreError::NotAStore { path: self.path.clone(), problem })
+            }
+        }
+    }
+}
+
+impl MetricsStore {
     /// Loads one file (the metrics file, its backup, or a file to restore) under the
     /// Python dashboard's rules. I/O failures (a file over the size limit among them: it may
     /// be sound, so a write refuses it rather than keep it aside) and files from a newer
@@ -117,7 +154,17 @@ impl MetricsStore {
             FileVerdict::Sound(state) => {
                 Ok(Examined::Good { state, identity: contents.identity, file: contents.file })
             }
-            FileVerdict::NewerFormat { found } => Err(self.newer_format(found)),
+            // A document with a large "version" but nothing else of a store is no store.
+            FileVerdict::NewerFormat { found }
+                if metrics_types::looks_like_store(&contents.bytes) =>
+            {
+                Err(self.newer_format(found))
+            }
+            FileVerdict::NewerFormat { found } => Ok(Examined::Damaged {
+                problem: format!(
+                    "a JSON document with \"version\": {found} but none of a store's keys"
+                ),
+            }),
             FileVerdict::Damaged { problem } => Ok(Examined::Damaged { problem }),
         }
     }

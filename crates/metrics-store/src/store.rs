@@ -277,14 +277,17 @@ impl MetricsStore {
             Examined::Missing if main_problem.is_none() => {
                 Ok(Loaded { state: self.fresh_state(), fallback: None, journal: None })
             }
-            backup => Err(StoreError::Unreadable {
-                path: self.path.clone(),
-                problem: main_problem.unwrap_or_else(|| "the file is missing".to_owned()),
-                backup_problem: match backup {
-                    Examined::Damaged { problem } => problem,
-                    _ => "there is no backup".to_owned(),
-                },
-            }),
+            backup => {
+                self.refuse_foreign_file()?;
+                Err(StoreError::Unreadable {
+                    path: self.path.clone(),
+                    problem: main_problem.unwrap_or_else(|| "the file is missing".to_owned()),
+                    backup_problem: match backup {
+                        Examined::Damaged { problem } => problem,
+                        _ => "there is no backup".to_owned(),
+                    },
+                })
+            }
         }
     }
 
@@ -383,8 +386,34 @@ impl MetricsStore {
         StoreError::Io { path: self.path.clone(), source }
     }
 
+    /// A warning when the store's directory is writable by others, who could then replace
+    /// or remove its files (or plant a link at its path); `None` otherwise. Writers say it
+    /// on every write and `check` lists it.
+    pub fn shared_directory_warning(&self) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let dir = match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let mode = std::fs::metadata(dir).ok()?.mode();
+        (mode & 0o002 != 0).then(|| {
+            format!(
+                "the store's directory {} is writable by other users (mode {:o}), who could replace or remove its files; keep stores in a directory only you can write",
+                dir.display(),
+                mode & 0o7777
+            )
+        })
+    }
+
+    /// Takes the lock file for a write, after refusing a file that never was a store. The
+    /// lock file is created with the data file's permission bits (0600 for a new store), so
+    /// nobody who cannot read the data can hold the lock.
     fn lock_file(&self, timeout: Duration) -> Result<FileLock, StoreError> {
-        match FileLock::lock(&self.lock_path, timeout) {
+        self.refuse_foreign_file()?;
+        let mode = std::fs::metadata(&self.path).map_or(atomic_fs::DEFAULT_LOCK_MODE, |m| {
+            std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o666
+        });
+        match FileLock::lock_with_mode(&self.lock_path, timeout, mode) {
             Ok(file_lock) => {
                 self.counters.lock_acquired(file_lock.waited());
                 Ok(file_lock)

@@ -35,4 +35,4 @@ pub use crate::session::{NewSessionSummary, SessionSummary};
 pub use crate::state::{DashboardState, FORMAT_VERSION, REQUIRED_KEYS};
 pub use crate::status::{EventStatus, SessionStatus, SessionType};
 pub use crate::timestamp::{Timestamp, TimestampError};
-pub use crate::verdict::{FileVerdict, PROBLEM_MAX_CHARS};
+pub use crate::verdict::{FileVerdict, PROBLEM_MAX_CHARS, looks_like_store};

@@ -54,6 +54,35 @@ impl FileVerdict {
     }
 }
 
+/// Whether `bytes` look like a metrics store, damaged or not: a JSON object (after
+/// whitespace and a UTF-8 byte order mark) naming at least two of the store's top-level keys
+/// ([`REQUIRED_KEYS`](crate::REQUIRED_KEYS)) within its first 64 KiB, as a store cut short
+/// or with a broken value still does. A writer recovers over such a file (keeping it aside);
+/// anything else at the store's path was never a store and is refused.
+pub fn looks_like_store(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = head.iter().position(|b| !b.is_ascii_whitespace());
+    if start.is_none_or(|start| head[start] != b'{') {
+        return false;
+    }
+    let named = crate::REQUIRED_KEYS.iter().filter(|key| names_key(head, key)).count();
+    named >= 2
+}
+
+/// Whether `"key"` occurs in `bytes` followed (after whitespace) by a colon.
+fn names_key(bytes: &[u8], key: &str) -> bool {
+    let quoted = format!("\"{key}\"");
+    let quoted = quoted.as_bytes();
+    bytes.windows(quoted.len()).enumerate().any(|(at, window)| {
+        window == quoted
+            && bytes[at + quoted.len()..]
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|b| *b == b':')
+    })
+}
+
 /// A one-line description of why a file is unusable.
 fn describe(err: &ValidationError, bytes: &[u8]) -> String {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -82,7 +111,30 @@ fn one_short_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{FileVerdict, PROBLEM_MAX_CHARS, one_short_line};
+    use super::{FileVerdict, PROBLEM_MAX_CHARS, looks_like_store, one_short_line};
+
+    #[test]
+    fn damaged_stores_look_like_stores_and_other_files_do_not() {
+        for store_like in [
+            &br#"{"version": 1, "project_name": "p", "created_at": "#[..],
+            b"\xEF\xBB\xBF  {\n  \"events\" : [], \"agents\": {\"a\": nul",
+            br#"{"version": 1, "project_name": "p", "total_sessions": -1}"#,
+        ] {
+            assert!(looks_like_store(store_like), "{}", String::from_utf8_lossy(store_like));
+        }
+        for foreign in [
+            &b"my notes: \"version\": 1, \"events\": []"[..],
+            b"",
+            b"   ",
+            b"\x7fELF\x02\x01\x01\0\0\0",
+            br#"{"version": 3, "name": "package.json"}"#,
+            br#"{"events": "are named", "but": "once"}"#,
+            br#"["version", "project_name"]"#,
+            br#"{"note": "\"version\" and \"agents\" as words"}"#,
+        ] {
+            assert!(!looks_like_store(foreign), "{}", String::from_utf8_lossy(foreign));
+        }
+    }
 
     #[test]
     fn a_file_that_loads_is_sound_even_when_it_breaks_rules() {

@@ -128,3 +128,59 @@ fn looking_at_the_lock_creates_nothing() {
     drop(held);
     assert!(FileLock::is_free(&path).unwrap());
 }
+
+/// Threads of this process named as lock-wait helpers.
+fn helper_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter(|task| {
+            let comm = task.as_ref().unwrap().path().join("comm");
+            std::fs::read_to_string(comm).is_ok_and(|name| name.starts_with("atomic-fs-lock"))
+        })
+        .count()
+}
+
+#[test]
+fn a_thousand_timed_out_waits_on_a_held_lock_leave_at_most_one_helper_per_lock_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (dir.path().join("one.lock"), dir.path().join("two.lock"));
+    let held_first = FileLock::lock(&first, Duration::from_secs(1)).unwrap();
+    let held_second = FileLock::lock(&second, Duration::from_secs(1)).unwrap();
+    let before = helper_threads();
+    for i in 0..1000 {
+        let path = if i % 2 == 0 { &first } else { &second };
+        let waited = FileLock::lock(path, Duration::from_micros(200));
+        assert!(matches!(waited, Err(Error::LockTimeout { .. })), "{waited:?}");
+    }
+    let after = helper_threads();
+    // Other tests of this binary may start helpers meanwhile; one per wait would be 1,000.
+    assert!(after <= before + 10, "{before} helper threads before, {after} after");
+    // The one blocked helper per file still hands a late grant to the next waiter.
+    drop(held_first);
+    let granted = FileLock::lock(&first, Duration::from_secs(2));
+    assert!(granted.is_ok(), "{granted:?}");
+    drop(held_second);
+    assert!(FileLock::lock(&second, Duration::from_secs(2)).is_ok());
+}
+
+#[test]
+fn waiters_queued_behind_one_helper_are_each_granted_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.lock");
+    let held = FileLock::lock(&path, Duration::from_secs(1)).unwrap();
+    let granted = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                let guard = FileLock::lock(&path, Duration::from_secs(10)).unwrap();
+                granted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(5));
+                drop(guard);
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(granted.load(std::sync::atomic::Ordering::SeqCst), 0, "the lock is held");
+        drop(held);
+    });
+    assert_eq!(granted.into_inner(), 8);
+}

@@ -114,15 +114,36 @@ pub(crate) fn identity_of(metadata: &std::fs::Metadata) -> FileIdentity {
 /// Opens (creating if needed) a lock file, close-on-exec so that child processes never
 /// inherit the lock. Falls back to read-only, which is enough for `flock`, when the file
 /// belongs to someone else.
-pub(crate) fn open_lock_file(path: &Path) -> io::Result<OwnedFd> {
+pub(crate) fn open_lock_file(path: &Path, mode: u32) -> io::Result<OwnedFd> {
     let flags = OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    match retry_on_interrupt(|| rustix::fs::open(path, flags, Mode::from_raw_mode(0o644))) {
+    let fd = match retry_on_interrupt(|| rustix::fs::open(path, flags, Mode::from_raw_mode(mode))) {
         Err(Errno::ACCESS) => {
             let read_only = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-            Ok(retry_on_interrupt(|| rustix::fs::open(path, read_only, Mode::empty()))?)
+            return Ok(retry_on_interrupt(|| rustix::fs::open(path, read_only, Mode::empty()))?);
         }
-        other => Ok(other?),
+        other => other?,
+    };
+    narrow_mode(&fd, mode);
+    Ok(fd)
+}
+
+/// Takes away from a lock file we own the permission bits `mode` does not grant (a lock file
+/// another program created 0644 lets anyone who can open it hold a shared lock that blocks
+/// every writer). Best effort: a file owned by someone else is left as it is.
+fn narrow_mode(fd: &OwnedFd, mode: u32) {
+    let Ok(stat) = rustix::fs::fstat(fd.as_fd()) else { return };
+    let current = stat.st_mode & 0o7777;
+    let narrowed = current & mode & 0o7777;
+    if narrowed != current && stat.st_uid == rustix::process::geteuid().as_raw() {
+        let _ = rustix::fs::fchmod(fd.as_fd(), Mode::from_raw_mode(narrowed));
     }
+}
+
+/// The device and inode of an open file: which file it is, whatever its path now.
+pub(crate) fn file_key(fd: &OwnedFd) -> io::Result<(u64, u64)> {
+    let stat = rustix::fs::fstat(fd.as_fd())?;
+    #[expect(clippy::useless_conversion, reason = "st_dev and st_ino vary in width by platform")]
+    Ok((u64::from(stat.st_dev), u64::from(stat.st_ino)))
 }
 
 /// `flock(LOCK_EX | LOCK_NB)`: `Ok(true)` when taken, `Ok(false)` when someone else holds it.
@@ -193,4 +214,28 @@ fn retry_on_interrupt<T>(mut call: impl FnMut() -> rustix::io::Result<T>) -> rus
             other => return other,
         }
     }
+}
+
+/// `geteuid()`.
+pub(crate) fn effective_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// `access(dir, W_OK | X_OK)`.
+pub(crate) fn check_dir_writable(dir: &Path) -> io::Result<()> {
+    let access = rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK;
+    Ok(rustix::fs::access(dir, access)?)
+}
+
+/// `setrlimit(RLIMIT_NOFILE)` with the soft limit at the hard limit; the soft limit after.
+pub(crate) fn raise_descriptor_limit() -> Option<u64> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        limit.current = limit.maximum;
+        if setrlimit(Resource::Nofile, limit).is_err() {
+            limit = getrlimit(Resource::Nofile);
+        }
+    }
+    limit.current
 }

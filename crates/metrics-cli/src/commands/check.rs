@@ -27,6 +27,7 @@ pub(crate) fn check(context: &mut Context, as_json: bool) -> Result<String, CliE
             "backup": file_json(&report.backup),
             "journal": report.journal.as_ref().map(journal_json),
             "lock_free": lock_free,
+            "shared_directory": store.shared_directory_warning(),
         }))
     } else {
         let mut out = String::new();
@@ -38,6 +39,9 @@ pub(crate) fn check(context: &mut Context, as_json: bool) -> Result<String, CliE
         }
         let holder = if lock_free { "free" } else { "held by a writer right now" };
         let _ = writeln!(out, "lock   {}: {holder}", store.lock_path().display());
+        if let Some(shared) = store.shared_directory_warning() {
+            let _ = writeln!(out, "finding: {shared}");
+        }
         out
     };
     if sound {

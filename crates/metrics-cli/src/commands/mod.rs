@@ -111,6 +111,9 @@ impl Context {
         if let Some(recovery) = store.take_recovery() {
             self.notes.push(format!("agent-metrics: warning: {recovery}"));
         }
+        if let Some(shared) = store.shared_directory_warning() {
+            self.notes.push(format!("agent-metrics: warning: {shared}"));
+        }
         if self.verbose {
             let stats = store.stats();
             self.notes.push(format!(

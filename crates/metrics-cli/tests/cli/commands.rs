@@ -400,7 +400,8 @@ fn check_reports_the_store_and_its_backup() {
         "agents": 3
       },
       "journal": null,
-      "lock_free": true
+      "lock_free": true,
+      "shared_directory": null
     }
     --- stderr ---
     --- exit 0 ---

@@ -10,5 +10,6 @@ mod python;
 mod reads;
 mod serve;
 mod support;
+mod takeover;
 mod tour;
 mod watch;

@@ -1,3 +1,5 @@
+//! The header checks of the guard, one rule per test.
+
 use super::*;
 
 fn policy() -> HostPolicy {

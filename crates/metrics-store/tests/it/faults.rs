@@ -38,7 +38,11 @@ fn a_huge_file_is_refused_not_read() {
 #[test]
 fn deep_nesting_is_damage_not_a_crash() {
     let (_dir, path) = scratch();
-    let deep = format!("{{\"x\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+    let deep = format!(
+        "{{\"version\": 1, \"project_name\": \"p\", \"agents\": {}{}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
     plant(&path, deep.as_bytes());
     let store = MetricsStore::open(&path).unwrap();
     assert!(matches!(store.load(), Err(StoreError::Unreadable { .. })), "a read changes nothing");
@@ -263,6 +267,8 @@ fn a_symlinked_store_writes_beside_the_real_file_and_keeps_the_link() {
     std::fs::create_dir(&real_dir).unwrap();
     let real = real_dir.join("metrics.json");
     let link = dir.path().join(".agent_metrics.json");
+    let created = MetricsStore::builder(&real).durability(Durability::NoSyncTestsOnly).open();
+    created.unwrap().create().unwrap();
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let store =
         MetricsStore::builder(&link).durability(Durability::NoSyncTestsOnly).open().unwrap();
