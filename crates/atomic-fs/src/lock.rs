@@ -126,6 +126,22 @@ impl FileLock {
         still_at_path(&self.fd, &self.path)
     }
 
+    /// Writes `note` at the start of the lock file, over what was there (one `pwrite`, not
+    /// flushed): a small record the holder keeps beside the data, such as how far a journal
+    /// was acknowledged, for a later reader to compare with what the data files hold. Keep
+    /// notes of one fixed length so a shorter one never leaves the end of a longer one. Lock
+    /// files are never deleted, and no program of the lock's protocol reads or truncates
+    /// their contents.
+    pub fn write_note(&self, note: &[u8]) -> Result<(), Error> {
+        sys::write_at_start(&self.fd, note).context(Op::Lock, &self.path)
+    }
+
+    /// The lock file's contents (at most `max_len` bytes), without taking the lock: `None`
+    /// when there is no lock file. See [`FileLock::write_note`].
+    pub fn read_note(path: &Path, max_len: u64) -> Result<Option<Vec<u8>>, Error> {
+        Ok(crate::read(path, max_len)?.map(|contents| contents.bytes))
+    }
+
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -102,7 +102,11 @@ impl MetricsStore {
     /// does not load).
     fn check_journal(&self) -> Option<crate::JournalReport> {
         let journal = match self.read_journal() {
-            Ok(journal) => journal?,
+            Ok(Some(journal)) => journal,
+            Ok(None) => {
+                let bytes = atomic_fs::read(&self.path, self.config.max_file_size).ok()??;
+                return self.missing_journal_report(&DashboardState::load(&bytes.bytes).ok()?);
+            }
             Err(err) => {
                 return Some(crate::JournalReport {
                     path: self.journal_path.clone(),
@@ -110,6 +114,7 @@ impl MetricsStore {
                     torn_tail: None,
                     problems: vec![err.to_string()],
                     refused: Vec::new(),
+                    restored: 0,
                 });
             }
         };

@@ -31,6 +31,7 @@ use metrics_types::{
     AgentEvent, BatchOutcome, DashboardState, JournalEntry, StorageMode, Timestamp,
 };
 
+use crate::recover::Examined;
 use crate::store::{Attempt, Cached, Writer};
 use crate::{MetricsStore, StoreError};
 
@@ -75,6 +76,10 @@ pub struct JournalReport {
     /// Events or sessions the state could not take (a total would overflow, say), skipped:
     /// a checkpoint keeps them aside.
     pub refused: Vec<String>,
+    /// Events and sessions that a write of an older state (the Python dashboard's `load()`
+    /// ... `save()` spanning checkpoints) had dropped from the file, taken back from the
+    /// checkpoint's file (the backup); the next write puts them back in the file.
+    pub restored: usize,
 }
 
 /// A journal read in full by a writer or a reader: its records checked, not yet decoded.
@@ -84,6 +89,8 @@ pub(crate) struct JournalRead {
     /// Damage, and entries found undecodable, described.
     problems: Vec<String>,
     torn_tail: Option<u64>,
+    /// Where the good records end (a torn tail starts here).
+    valid_len: u64,
 }
 
 impl JournalRead {
@@ -101,6 +108,16 @@ impl JournalRead {
 
     /// Decodes the entries above `watermark` (those below are in the file already, so a
     /// reader never pays for them); an undecodable one is noted as a problem.
+    fn marker_summary(&self) -> Option<metrics_types::EntrySummary> {
+        let first = self.records.first()?;
+        JournalEntry::summarize(&first.payload).ok().filter(|s| s.snapshot_sequence.is_some())
+    }
+
+    /// The last sequence number the journal holds whole.
+    fn last_sequence(&self) -> Option<u64> {
+        self.records.last().map(|record| record.sequence)
+    }
+
     fn decode_above(&mut self, watermark: u64) -> Vec<(u64, JournalEntry)> {
         let mut entries = Vec::new();
         for record in self.records.iter().filter(|record| record.sequence > watermark) {
@@ -377,6 +394,9 @@ impl MetricsStore {
         }
         // On any failure the journal may end in part of the record: read it afresh next time.
         index.identity = writer.guard_write(&self.path, appended)?;
+        // After the flush: a later reader that finds the journal short of this number knows
+        // acknowledged entries were cut (not flushed: a stale note only says less).
+        let _ = file_lock.write_note(&acknowledged_note(index.next_sequence));
         index.appender = Some(appender);
         index.next_sequence += 1;
         index.pending += 1;
@@ -444,17 +464,30 @@ impl MetricsStore {
                 format!("line {} (byte {}): {}", damage.line, damage.offset, damage.problem)
             })
             .collect();
-        Ok(Some(JournalRead { records: journal.records, problems, torn_tail: journal.torn_tail }))
+        Ok(Some(JournalRead {
+            records: journal.records,
+            problems,
+            torn_tail: journal.torn_tail,
+            valid_len: journal.valid_len,
+        }))
     }
 
-    /// A reader's view: folds the journal (if any) into a state read from the file.
+    /// A reader's view: folds the journal (if any) into a state read from the file, takes
+    /// back from the backup what a write of an older state dropped, and reports a cut that
+    /// removed acknowledged entries as a problem.
     pub(crate) fn apply_journal(
         &self,
         state: &mut DashboardState,
         mut journal: JournalRead,
     ) -> JournalReport {
-        let entries = journal.decode_above(state.storage().journal_sequence);
+        let file_watermark = state.storage().journal_sequence;
+        self.check_for_cut(&mut journal, file_watermark);
+        let entries = journal.decode_above(file_watermark);
         let folded = state.fold_journal(entries, &self.config.limits);
+        let (restored, lost) = self.restore_from_checkpoint(state, &journal, file_watermark);
+        if !lost.is_empty() {
+            journal.problems.push(lost_message(&lost));
+        }
         JournalReport {
             path: self.journal_path.clone(),
             applied: folded.entries,
@@ -467,7 +500,79 @@ impl MetricsStore {
                     format!("entry {}: {} ({})", refused.sequence, refused.id, refused.error)
                 })
                 .collect(),
+            restored,
         }
+    }
+
+    /// For a file in journal mode without a journal: a report of the acknowledged entries
+    /// the missing journal took with it, if the lock file's note names any beyond the file's
+    /// watermark; `None` when nothing is missing.
+    pub(crate) fn missing_journal_report(&self, state: &DashboardState) -> Option<JournalReport> {
+        let storage = state.storage();
+        if storage.mode != StorageMode::Journal {
+            return None;
+        }
+        let acknowledged = self.acknowledged_through()?;
+        (acknowledged > storage.journal_sequence).then(|| JournalReport {
+            path: self.journal_path.clone(),
+            applied: 0,
+            torn_tail: None,
+            problems: vec![format!(
+                "the journal is missing, but entries {} to {acknowledged} were acknowledged (the lock file records appends through {acknowledged}) and the file holds only through {}",
+                storage.journal_sequence + 1,
+                storage.journal_sequence
+            )],
+            refused: Vec::new(),
+            restored: 0,
+        })
+    }
+
+    /// How far the journal was acknowledged, as the lock file's note says (see
+    /// [`acknowledged_note`]); `None` when it says nothing readable.
+    fn acknowledged_through(&self) -> Option<u64> {
+        let note = FileLock::read_note(&self.lock_path, 4096).ok()??;
+        parse_acknowledged_note(&note)
+    }
+
+    /// Adds to `journal`'s problems a cut that provably removed acknowledged entries: the
+    /// lock file's note says entries through N were acknowledged, and neither the journal
+    /// (whole records) nor the file (its watermark) reaches N. A crash mid-append cannot do
+    /// this: the note is written only after the entry's flush.
+    fn check_for_cut(&self, journal: &mut JournalRead, file_watermark: u64) {
+        let Some(acknowledged) = self.acknowledged_through() else { return };
+        let held = journal.last_sequence().unwrap_or(0).max(file_watermark);
+        if acknowledged > held {
+            journal.problems.push(format!(
+                "entries {} to {acknowledged} were acknowledged (the lock file records appends through {acknowledged}) but the journal holds entries only through {held}: they were cut from it",
+                held + 1
+            ));
+        }
+    }
+
+    /// The file's watermark went back below the journal marker's (a writer wrote back a state
+    /// loaded before the marker's checkpoint: the Python dashboard's `load()` ... `save()`
+    /// spanning checkpoints): applies again, from the backup when it is that checkpoint's
+    /// file or later, what `state` lacks. Returns how many events and sessions came back,
+    /// and the acknowledged event ids (named by the marker) still found nowhere.
+    fn restore_from_checkpoint(
+        &self,
+        state: &mut DashboardState,
+        journal: &JournalRead,
+        file_watermark: u64,
+    ) -> (usize, Vec<String>) {
+        let Some(marker) = journal.marker_summary() else { return (0, Vec::new()) };
+        let marker_watermark = marker.snapshot_sequence.unwrap_or(0);
+        if marker_watermark <= file_watermark {
+            return (0, Vec::new());
+        }
+        let mut restored = 0;
+        if let Ok(Examined::Good { state: backup, .. }) = self.examine(&self.backup_path)
+            && backup.storage().journal_sequence >= marker_watermark
+        {
+            restored = state.reapply_from(&backup, &self.config.limits).recorded;
+        }
+        let lost = state.unknown_event_ids(&marker.event_ids);
+        (restored, lost.into_iter().map(str::to_owned).collect())
     }
 
     /// Under both locks, before a whole-file change: folds the journal into `state`, keeping
@@ -486,6 +591,10 @@ impl MetricsStore {
             let needed = state.storage().mode == StorageMode::Journal;
             return Ok(JournalPlan { retained: Vec::new(), needs_write: needed, exists: false });
         };
+        self.check_for_cut(&mut journal, old_watermark);
+        if let Some(torn) = journal.torn_tail.filter(|torn| *torn > 0) {
+            self.keep_torn_tail(journal.valid_len, torn)?;
+        }
         let entries = journal.decode_above(old_watermark);
         if !journal.problems.is_empty() {
             let aside = self.keep_aside(&self.journal_path, "corrupt", atomic_fs::set_aside)?;
@@ -512,7 +621,25 @@ impl MetricsStore {
             self.keep_refused(&folded.refused)?;
         }
         self.counters.folded(folded.entries as u64);
+        let (restored, lost) = self.restore_from_checkpoint(state, &journal, old_watermark);
+        if restored > 0 || !lost.is_empty() {
+            let mut set_aside = Vec::new();
+            if !lost.is_empty() {
+                let text: String = lost.iter().map(|id| format!("{id}\n")).collect();
+                set_aside.push(self.write_aside("lost", text.as_bytes())?);
+            }
+            self.note_recovery(&crate::Recovery {
+                path: self.path.clone(),
+                action: crate::RecoveryAction::ReappliedFromBackup { restored, lost },
+                problem: format!(
+                    "its watermark {old_watermark} is below the journal checkpoint's {}",
+                    journal.marker_summary().and_then(|m| m.snapshot_sequence).unwrap_or(0)
+                ),
+                set_aside,
+            });
+        }
         let needs_write = folded.entries > 0
+            || restored > 0
             || !clean
             || !marker_is_current
             || state.storage().mode == StorageMode::WholeFile;
@@ -526,13 +653,53 @@ impl MetricsStore {
         for entry in refused {
             text.push_str(&format!("entry {} {}: {}\n", entry.sequence, entry.id, entry.error));
         }
-        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.fZ").to_string();
-        let path = crate::config::sibling(&self.journal_path, &format!(".refused-{stamp}"));
-        let config = ReplaceConfig { durability: self.fs_durability(), backup: Backup::None };
-        atomic_fs::replace(&path, text.as_bytes(), &config)
-            .map_err(|source| self.io_error(source))?;
+        let path = self.write_aside("refused", text.as_bytes())?;
         tracing::warn!(path = %path.display(), "{} journal entries could not be applied; kept aside", refused.len());
         Ok(())
+    }
+
+    /// Keeps the bytes after the journal's last whole record (`torn` of them, from
+    /// `valid_len`) in `X.journal.torn-STAMP` before a rewrite drops them: a crash mid-append
+    /// leaves such bytes (never acknowledged), and so does a cut, which may have removed
+    /// acknowledged ones.
+    fn keep_torn_tail(&self, valid_len: u64, torn: u64) -> Result<(), StoreError> {
+        let Some(contents) = atomic_fs::read(&self.journal_path, self.config.max_file_size)
+            .map_err(|source| self.io_error(source))?
+        else {
+            return Ok(());
+        };
+        let start = usize::try_from(valid_len).unwrap_or(usize::MAX).min(contents.bytes.len());
+        let tail = &contents.bytes[start..];
+        if tail.is_empty() || tail.iter().all(|byte| *byte == 0) {
+            // Zero-filled: what a crash leaves when the size reached the disk but the data
+            // did not; nothing to keep.
+            return Ok(());
+        }
+        let path = self.write_aside("torn", tail)?;
+        tracing::warn!(path = %path.display(), bytes = torn, "the journal ended in an incomplete entry; its bytes are kept aside");
+        Ok(())
+    }
+
+    /// Writes `bytes` durably to a new `X.journal.LABEL-TIMESTAMP[-N]` (never over an
+    /// existing one); returns its path.
+    fn write_aside(&self, label: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+        let config = ReplaceConfig { durability: self.fs_durability(), backup: Backup::None };
+        for attempt in 0..1000 {
+            let suffix = if attempt == 0 {
+                format!(".{label}-{stamp}")
+            } else {
+                format!(".{label}-{stamp}-{attempt}")
+            };
+            let path = crate::config::sibling(&self.journal_path, &suffix);
+            if std::fs::symlink_metadata(&path).is_ok() {
+                continue;
+            }
+            atomic_fs::replace(&path, bytes, &config).map_err(|source| self.io_error(source))?;
+            return Ok(path);
+        }
+        let message = format!("a thousand {label} files from this second already exist");
+        Err(StoreError::Config { message })
     }
 
     /// Under both locks, after the file was committed with `state`'s watermark: in journal
@@ -587,6 +754,8 @@ impl MetricsStore {
         };
         match replaced {
             Ok(replaced) => {
+                // Everything through the fresh journal's last entry is acknowledged.
+                let _ = file_lock.write_note(&acknowledged_note(next_sequence - 1));
                 writer.journal = Some(index(replaced));
                 self.counters.checkpointed();
                 Ok(())
@@ -610,6 +779,29 @@ impl MetricsStore {
             }
         }
     }
+}
+
+/// What a writer keeps in the lock file: the last journal sequence number acknowledged. One
+/// fixed length (the number in 20 digits), so a note never leaves part of a longer one.
+fn acknowledged_note(sequence: u64) -> Vec<u8> {
+    format!("{ACKNOWLEDGED}{sequence:020}\n").into_bytes()
+}
+
+const ACKNOWLEDGED: &str = "agent-metrics journal acknowledged through ";
+
+fn parse_acknowledged_note(note: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(note).ok()?;
+    let digits = text.strip_prefix(ACKNOWLEDGED)?.get(..20)?;
+    digits.parse().ok()
+}
+
+/// The problem a reader reports for acknowledged event ids found nowhere.
+fn lost_message(lost: &[String]) -> String {
+    format!(
+        "{} acknowledged event(s) named by the journal's checkpoint are in neither the file, the journal nor the backup (a write of an older state dropped them): {}",
+        lost.len(),
+        lost.join(", ")
+    )
 }
 
 /// What a whole-file write must do to the journal once the file is committed.

@@ -51,6 +51,17 @@ pub enum RecoveryAction {
     /// The journal (journal mode) held damaged or unreadable entries: it was kept aside, the
     /// entries that could be read were folded into the file, and a fresh journal started.
     JournalKeptAside,
+    /// A write of an older state (the Python dashboard's `load()` ... `save()` spanning
+    /// checkpoints) had dropped events or sessions a checkpoint had folded in: those the
+    /// checkpoint's file (the backup) still held were applied again; `lost` names the
+    /// acknowledged event ids that could not be found anywhere (kept in
+    /// `X.journal.lost-TIMESTAMP`).
+    ReappliedFromBackup {
+        /// Events and sessions applied again.
+        restored: usize,
+        /// Acknowledged event ids found nowhere.
+        lost: Vec<String>,
+    },
     /// The backup was unusable too; the store started from an empty state.
     StartedFresh {
         /// What was wrong with the backup.
@@ -77,6 +88,22 @@ impl fmt::Display for Recovery {
                 self.path.display(),
                 self.problem
             )?,
+            RecoveryAction::ReappliedFromBackup { restored, lost } => {
+                write!(
+                    f,
+                    "applied {restored} event(s) and session(s) again from the backup of {}: a write of an older state had dropped them ({})",
+                    self.path.display(),
+                    self.problem
+                )?;
+                if !lost.is_empty() {
+                    write!(
+                        f,
+                        "; {} acknowledged event(s) were found nowhere: {}",
+                        lost.len(),
+                        lost.join(", ")
+                    )?;
+                }
+            }
             RecoveryAction::StartedFresh { backup_problem } => write!(
                 f,
                 "started {} afresh: it was unusable ({}) and so was its backup ({backup_problem})",

@@ -236,9 +236,10 @@ impl MetricsStore {
         // (what this journal read lacks is in the newer file).
         let journal = self.read_journal()?;
         let mut loaded = self.load_file()?;
-        if let Some(journal) = journal {
-            loaded.journal = Some(self.apply_journal(&mut loaded.state, journal));
-        }
+        loaded.journal = match journal {
+            Some(journal) => Some(self.apply_journal(&mut loaded.state, journal)),
+            None => self.missing_journal_report(&loaded.state),
+        };
         Ok(loaded)
     }
 

@@ -321,6 +321,49 @@ impl DashboardState {
         folded
     }
 
+    /// The event ids of `marker_ids` (a checkpoint marker's) that this state knows nowhere:
+    /// not among its events, nor among the recent events its profiles remember. Empty unless
+    /// a writer wrote back a state older than that checkpoint, losing what the checkpoint
+    /// had folded in (the Python dashboard's `load()` ... `save()` spanning checkpoints).
+    pub fn unknown_event_ids<'a>(&self, marker_ids: &'a [String]) -> Vec<&'a str> {
+        let known: HashSet<&str> = self
+            .events
+            .iter()
+            .map(|event| event.event_id.as_str())
+            .chain(self.agents.values().flat_map(|p| p.recent_events.iter().map(String::as_str)))
+            .collect();
+        marker_ids.iter().map(String::as_str).filter(|id| !known.contains(id)).collect()
+    }
+
+    /// Re-applies from `checkpointed` (a file a checkpoint wrote, newer than this state) the
+    /// events and sessions this state lacks, with the same transitions a fold uses (totals
+    /// and profiles move; ids this state knows change nothing), then evicts beyond `limits`.
+    /// For a state written back from an older generation over `checkpointed`: what that
+    /// writer never saw comes back. Re-applied events go after this state's own (their
+    /// order in the list, not their times, changes).
+    pub fn reapply_from(&mut self, checkpointed: &DashboardState, limits: &Limits) -> Folded {
+        let mut folded = Folded::default();
+        let mut known: HashSet<String> =
+            self.events.iter().map(|event| event.event_id.clone()).collect();
+        for event in &checkpointed.events {
+            self.fold_event(0, event.clone(), &mut known, &mut folded);
+        }
+        for session in &checkpointed.sessions {
+            if self.sessions.iter().any(|kept| kept.session_id == session.session_id) {
+                continue;
+            }
+            let id = session.session_id.clone();
+            match self.record_session(session.clone(), limits) {
+                Ok(crate::RecordOutcome::Duplicate) => folded.duplicates += 1,
+                Ok(crate::RecordOutcome::Recorded { .. }) => folded.recorded += 1,
+                Err(error) => folded.refused.push(RefusedEntry { sequence: 0, id, error }),
+            }
+        }
+        folded.entries = folded.recorded;
+        folded.evicted = self.enforce_limits(limits);
+        folded
+    }
+
     fn fold_event(
         &mut self,
         sequence: u64,

@@ -23,7 +23,9 @@ pub mod view;
 pub use crate::error::{ValidationError, Violation};
 pub use crate::event::{AgentEvent, EventInput, NewAgentEvent};
 pub use crate::input::{SessionInput, event_times};
-pub use crate::journal::{Folded, JournalEntry, RefusedEntry, STORAGE_KEY, Storage, StorageMode};
+pub use crate::journal::{
+    EntrySummary, Folded, JournalEntry, RefusedEntry, STORAGE_KEY, Storage, StorageMode,
+};
 pub use crate::level::Level;
 pub use crate::limits::{
     Limits, MAX_ARTIFACT_BYTES, MAX_ARTIFACTS, MAX_ERROR_MESSAGE_BYTES, MAX_IDENTIFIER_BYTES,

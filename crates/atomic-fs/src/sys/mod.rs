@@ -17,7 +17,7 @@ mod unix;
 pub(crate) use unix::{
     RealFileSystem, check_dir_writable, effective_uid, file_key, identity_of, is_same_file,
     is_symlink_loop, lock_exclusive, open_existing_lock_file, open_lock_file, process_is_alive,
-    raise_descriptor_limit, try_lock_exclusive, unlock,
+    raise_descriptor_limit, try_lock_exclusive, unlock, write_at_start,
 };
 
 #[cfg(not(unix))]

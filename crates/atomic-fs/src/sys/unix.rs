@@ -239,3 +239,13 @@ pub(crate) fn raise_descriptor_limit() -> Option<u64> {
     }
     limit.current
 }
+
+/// `pwrite(fd, bytes, 0)`, whole.
+pub(crate) fn write_at_start(fd: &OwnedFd, bytes: &[u8]) -> io::Result<()> {
+    let mut written = 0;
+    while written < bytes.len() {
+        let offset = written as u64;
+        written += retry_on_interrupt(|| rustix::io::pwrite(fd, &bytes[written..], offset))?;
+    }
+    Ok(())
+}

@@ -104,9 +104,9 @@ fn describe_journal(out: &mut String, journal: &JournalReport, context: &Context
     } else {
         paint.bad("damaged")
     };
-    let torn = journal
-        .torn_tail
-        .map_or(String::new(), |bytes| format!(", {bytes} bytes of an interrupted write ignored"));
+    let torn = journal.torn_tail.map_or(String::new(), |bytes| {
+        format!(", {bytes} bytes of an unfinished entry ignored (the next write keeps them aside)")
+    });
     let _ = writeln!(
         out,
         "journal {path}: {state} ({} entries not yet in the store{torn})",
@@ -114,6 +114,13 @@ fn describe_journal(out: &mut String, journal: &JournalReport, context: &Context
     );
     for problem in journal.problems.iter().chain(&journal.refused) {
         let _ = writeln!(out, "  {}", safe(problem));
+    }
+    if journal.restored > 0 {
+        let _ = writeln!(
+            out,
+            "  {} event(s) and session(s) a write of an older state dropped are taken from the backup (the next write puts them back in the file)",
+            journal.restored
+        );
     }
 }
 
@@ -124,6 +131,7 @@ fn journal_json(journal: &JournalReport) -> Value {
         "torn_tail_bytes": journal.torn_tail,
         "problems": journal.problems,
         "refused": journal.refused,
+        "restored_from_backup": journal.restored,
     })
 }
 
@@ -179,6 +187,7 @@ pub(crate) fn recover(
             RecoveryAction::RestoredFromBackup => "restored_from_backup",
             RecoveryAction::RestoredFromFile { .. } => "restored_from_file",
             RecoveryAction::JournalKeptAside => "journal_kept_aside",
+            RecoveryAction::ReappliedFromBackup { .. } => "reapplied_from_backup",
             RecoveryAction::StartedFresh { .. } => "started_fresh",
         };
         let set_aside: Vec<String> =

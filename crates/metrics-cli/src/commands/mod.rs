@@ -95,12 +95,18 @@ impl Context {
             let refused = crate::style::safe(refused);
             self.notes.push(format!("agent-metrics: warning: {path}: cannot apply {refused}"));
         }
+        if journal.restored > 0 {
+            self.notes.push(format!(
+                "agent-metrics: warning: {} event(s) and session(s) that a write of an older state dropped from the file are shown from its backup; the next write puts them back",
+                journal.restored
+            ));
+        }
         if self.verbose {
             self.notes.push(format!(
                 "agent-metrics: {path}: {} entries applied on top of the store{}",
                 journal.applied,
                 journal.torn_tail.map_or(String::new(), |bytes| format!(
-                    ", {bytes} bytes of an interrupted write ignored"
+                    ", {bytes} bytes of an unfinished entry ignored"
                 ))
             ));
         }

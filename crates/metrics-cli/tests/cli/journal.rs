@@ -91,3 +91,98 @@ fn a_damaged_journal_fails_check_warns_readers_and_is_kept_aside_by_the_next_wri
     assert_eq!(env.run(&["check"]).code, 0);
     assert_eq!(ok(&env, &["status", "--json"])["totals"]["events_stored"], 3);
 }
+
+/// The journal's bytes with its last whole `cut` records removed and `partial` bytes of the
+/// next one left, as a truncation would.
+fn cut_journal(env: &TestEnv, whole_records_removed: usize, partial: usize) {
+    let bytes = std::fs::read(journal(env)).unwrap();
+    let ends: Vec<usize> =
+        bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1).collect();
+    let keep = ends[ends.len() - 1 - whole_records_removed];
+    let end = (keep + partial).min(bytes.len());
+    std::fs::write(journal(env), &bytes[..end]).unwrap();
+}
+
+fn files_named(env: &TestEnv, infix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(env.dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.contains(infix))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_journal_cut_mid_entry_is_damage_and_the_cut_bytes_are_kept() {
+    let env = TestEnv::empty();
+    ok(&env, &["init", "--journal"]);
+    for id in ["e1", "e2", "e3", "e4", "e5"] {
+        record(&env, "coding", id);
+    }
+    // Entry 5 gone and entry 4 cut in the middle.
+    cut_journal(&env, 1, 30);
+    let check = env.run(&["check"]);
+    assert_eq!(check.code, 3, "{}", check.snapshot());
+    assert!(check.stdout.contains("were cut from it"), "{}", check.snapshot());
+    let status = env.run(&["status", "--json"]);
+    assert!(status.stderr.contains("were cut from it"), "{}", status.snapshot());
+    let run = record(&env, "coding", "e6");
+    assert!(run.stderr.contains("kept as"), "{}", run.snapshot());
+    let torn = files_named(&env, ".journal.torn-");
+    assert_eq!(torn.len(), 1, "{:?}", files_named(&env, "journal"));
+    let kept = std::fs::read_to_string(env.dir().join(&torn[0])).unwrap();
+    assert!(kept.starts_with("5 ") || kept.contains("e4"), "{kept:?}");
+    assert_eq!(files_named(&env, ".journal.corrupt-").len(), 1, "the whole journal kept aside too");
+    // Once repaired and reported, the store is sound again; e6 is in.
+    assert_eq!(env.run(&["check"]).code, 0, "{}", env.run(&["check"]).snapshot());
+    let ids = ok(&env, &["events", "--json"]);
+    let ids: Vec<&str> =
+        ids["events"].as_array().unwrap().iter().map(|e| e["event_id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"e6") && ids.contains(&"e3"), "{ids:?}");
+}
+
+#[test]
+fn a_journal_cut_at_an_entry_boundary_is_damage_too() {
+    let env = TestEnv::empty();
+    ok(&env, &["init", "--journal"]);
+    for id in ["e1", "e2", "e3", "e4", "e5"] {
+        record(&env, "coding", id);
+    }
+    cut_journal(&env, 2, 0);
+    let check = env.run(&["check"]);
+    assert_eq!(check.code, 3, "{}", check.snapshot());
+    assert!(check.stdout.contains("entries 4 to 5 were acknowledged"), "{}", check.snapshot());
+    // A checkpoint repairs it (keeping the journal aside and saying so); the loss it
+    // reported is then on record, and the store is sound again.
+    let checkpoint = env.run(&["checkpoint"]);
+    assert_eq!(checkpoint.code, 0, "{}", checkpoint.snapshot());
+    assert!(checkpoint.stderr.contains("were cut from it"), "{}", checkpoint.snapshot());
+    assert_eq!(files_named(&env, ".journal.corrupt-").len(), 1);
+    let check = env.run(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.snapshot());
+}
+
+#[test]
+fn a_torn_last_write_is_not_damage_but_its_bytes_are_kept_by_the_next_write() {
+    let env = TestEnv::empty();
+    ok(&env, &["init", "--journal"]);
+    for id in ["e1", "e2"] {
+        record(&env, "coding", id);
+    }
+    // What a crash mid-append leaves: part of a record that was never acknowledged.
+    let mut bytes = std::fs::read(journal(&env)).unwrap();
+    bytes.extend_from_slice(b"4 0badc0de {\"events\":{\"at\":");
+    std::fs::write(journal(&env), bytes).unwrap();
+    let check = env.run(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.snapshot());
+    assert!(check.stdout.contains("unfinished entry ignored"), "{}", check.snapshot());
+    record(&env, "coding", "e3");
+    let torn = files_named(&env, ".journal.torn-");
+    assert_eq!(torn.len(), 1);
+    assert_eq!(
+        std::fs::read(env.dir().join(&torn[0])).unwrap(),
+        b"4 0badc0de {\"events\":{\"at\":"
+    );
+    assert_eq!(files_named(&env, ".journal.corrupt-").len(), 0);
+}

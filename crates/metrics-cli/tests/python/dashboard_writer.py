@@ -13,6 +13,12 @@ Unlike the dashboard's own callers, this writer holds the lock around its whole
 read-modify-write, which is how a Python caller gets safe updates.
 
 Usage: dashboard_writer.py DIR WRITER_NAME COUNT ACK_FILE [--kill-after N]
+       dashboard_writer.py --load DIR STATE_FILE
+       dashboard_writer.py --save DIR STATE_FILE EVENT_ID
+The last two split the dashboard's own pattern, `state = store.load(); ...; store.save(state)`
+(two separate lock holds), across two processes, so that a test can run other writers
+between them: --load keeps what load() returned in STATE_FILE, --save records EVENT_ID on
+it and saves.
 Every event id is appended to ACK_FILE (and flushed) only after save() returned, so the
 file lists exactly the acknowledged events. Exit status 0; a load that found the data file
 damaged (a torn file) makes it exit 3 at the end, after reporting on stderr.
@@ -161,19 +167,41 @@ def record(state, event):
     agent["last_active"] = event["ended_at"]
 
 
+def new_event(name, event_id):
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    return {
+        "event_id": event_id, "agent_name": name, "session_id": "py",
+        "ticket_key": None, "started_at": now, "ended_at": now, "status": "success",
+        "input_tokens": 7, "output_tokens": 3, "total_tokens": 10,
+        "estimated_cost_usd": 0.001, "duration_seconds": 0.0, "artifacts": [],
+        "error_message": None, "model_used": None,
+    }
+
+
+def split_load_save(argv):
+    if argv[1] == "--load":
+        directory, state_path = argv[2], argv[3]
+        with file_lock(directory):
+            state = load(directory, [])
+        with open(state_path, "w", encoding="utf-8") as handle:
+            json.dump(state, handle)
+    else:
+        directory, state_path, event_id = argv[2], argv[3], argv[4]
+        state = read_json(state_path)
+        record(state, new_event("python", event_id))
+        with file_lock(directory):
+            save(directory, state)
+
+
 def main():
+    if sys.argv[1] in ("--load", "--save"):
+        split_load_save(sys.argv)
+        return
     directory, name, count, ack_path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     torn = []
     with open(ack_path, "a", encoding="utf-8") as acks:
         for idx in range(count):
-            now = datetime.datetime.now(datetime.timezone.utc).isoformat()
-            event = {
-                "event_id": f"{name}-{idx}", "agent_name": name, "session_id": "py",
-                "ticket_key": None, "started_at": now, "ended_at": now, "status": "success",
-                "input_tokens": 7, "output_tokens": 3, "total_tokens": 10,
-                "estimated_cost_usd": 0.001, "duration_seconds": 0.0, "artifacts": [],
-                "error_message": None, "model_used": None,
-            }
+            event = new_event(name, f"{name}-{idx}")
             with file_lock(directory):
                 state = load(directory, torn)
                 record(state, event)

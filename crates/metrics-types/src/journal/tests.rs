@@ -212,3 +212,75 @@ fn a_summary_has_the_ids_times_and_watermark_of_the_full_entry() {
     assert_eq!(summary.event_ids, ["y", "x"], "evicted ids a profile still remembers count too");
     assert!(JournalEntry::summarize(b"[1]").is_err());
 }
+
+/// The sequence of issue 24: a writer loads after checkpoint 1, two checkpoints fold r1 and
+/// r2, the writer saves its old state plus its own event; r1 is in neither that file nor the
+/// journal (which retains only r2). The checkpoint's file (the backup) brings it back.
+#[test]
+fn a_state_written_back_over_a_newer_checkpoint_gets_what_it_lacks_from_that_checkpoint() {
+    let limits = Limits::DEFAULT;
+    let mut checkpoint_1 = DashboardState::new("p");
+    let _ = checkpoint_1.fold_journal([(1, events(1, &["r0"]))], &limits);
+    let loaded_by_python = checkpoint_1.clone();
+    let mut checkpoint_3 = checkpoint_1.clone();
+    let _ = checkpoint_3.fold_journal(
+        [
+            (2, events(2, &["r1"])),
+            (3, JournalEntry::Session { at: at(3), session: Box::new(session("s1")) }),
+            (4, events(4, &["r2"])),
+        ],
+        &limits,
+    );
+    let JournalEntry::Checkpoint { event_ids: marker_ids, .. } =
+        JournalEntry::checkpoint_of(&checkpoint_3)
+    else {
+        unreachable!("checkpoint_of makes a checkpoint")
+    };
+    let mut written_back = loaded_by_python;
+    let _ = written_back.record_event(event("py", "python", 5), &limits).unwrap();
+    // The journal still holds r2 (the last checkpoint's entries, kept one generation).
+    let _ = written_back.fold_journal([(4, events(4, &["r2"]))], &limits);
+    assert_eq!(written_back.unknown_event_ids(&marker_ids), ["r1"]);
+
+    let restored = written_back.reapply_from(&checkpoint_3, &limits);
+    assert_eq!((restored.recorded, restored.duplicates), (2, 2), "r1 and the session s1");
+    assert!(written_back.unknown_event_ids(&marker_ids).is_empty());
+    assert_eq!(ids(&written_back), ["r0", "py", "r2", "r1"]);
+    assert_eq!(written_back.total_tokens(), 10 + 5 + 10 + 10, "r1 counted once");
+    assert_eq!(written_back.sessions().len(), 1);
+    let again = written_back.clone();
+    assert_eq!(written_back.reapply_from(&checkpoint_3, &limits).recorded, 0);
+    assert_eq!(written_back, again, "re-applying twice changes nothing");
+}
+
+proptest! {
+    /// Whatever a stale writer kept, re-applying the checkpoint it overwrote leaves every
+    /// event of that checkpoint known, and each exactly once.
+    #[test]
+    fn reapplying_a_checkpoint_leaves_each_of_its_events_known_once(
+        kept in proptest::collection::vec(any::<bool>(), 1..20),
+        extra in 0usize..5,
+    ) {
+        let limits = Limits::DEFAULT;
+        let names: Vec<String> = (0..kept.len()).map(|i| format!("e{i}")).collect();
+        let mut checkpoint = DashboardState::new("p");
+        for name in &names {
+            let _ = checkpoint.record_event(event(name, "coding", 1), &limits).unwrap();
+        }
+        let mut stale = DashboardState::new("p");
+        for (name, keep) in names.iter().zip(&kept) {
+            if *keep {
+                let _ = stale.record_event(event(name, "other", 1), &limits).unwrap();
+            }
+        }
+        for i in 0..extra {
+            let _ = stale.record_event(event(&format!("x{i}"), "python", 1), &limits).unwrap();
+        }
+        stale.reapply_from(&checkpoint, &limits);
+        let all = ids(&stale);
+        for name in &names {
+            prop_assert_eq!(all.iter().filter(|id| **id == name.as_str()).count(), 1);
+        }
+        prop_assert_eq!(all.len(), names.len() + extra);
+    }
+}

@@ -270,7 +270,12 @@ fn a_checkpoint_that_empties_the_journal_before_the_file_is_written_is_caught() 
     let (simulation, views) = run(dir.path(), 64, |_| {}, &steps);
     let violation =
         check(&simulation, &views).expect_err("emptying the journal first must be caught");
-    assert!(violation.contains("a reader builds"), "{violation}");
+    // Caught either as a reader's state missing acknowledged events, or, before that, by the
+    // reader itself: the checkpoint marker names ids found nowhere (issue 24).
+    assert!(
+        violation.contains("a reader builds") || violation.contains("in neither the file"),
+        "{violation}"
+    );
 }
 
 #[test]
