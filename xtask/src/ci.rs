@@ -37,10 +37,32 @@ pub(crate) fn run(skip: &[String]) -> Result<(), String> {
     if let Some(unknown) = skip.iter().find(|step| !STEPS.contains(&step.as_str())) {
         return Err(format!("unknown ci step {unknown:?}; steps are {STEPS:?}"));
     }
+    let mut times = Vec::new();
     for step in STEPS.iter().filter(|step| !skip.iter().any(|skipped| skipped == *step)) {
-        run_step(step)?;
+        let started = std::time::Instant::now();
+        let result = run_step(step);
+        times.push((*step, started.elapsed(), result.is_ok()));
+        if result.is_err() {
+            print_times(&times);
+            return result;
+        }
     }
+    print_times(&times);
     Ok(())
+}
+
+/// The per-step time table, printed at the end of every run (failed ones too).
+#[expect(clippy::print_stderr, reason = "xtask reports its timing")]
+fn print_times(times: &[(&str, std::time::Duration, bool)]) {
+    eprintln!();
+    eprintln!("| step | seconds | result |");
+    eprintln!("|---|---:|---|");
+    for (step, took, ok) in times {
+        let result = if *ok { "ok" } else { "FAILED" };
+        eprintln!("| {step} | {:.0} | {result} |", took.as_secs_f64());
+    }
+    let total: f64 = times.iter().map(|(_, took, _)| took.as_secs_f64()).sum();
+    eprintln!("| total | {total:.0} | |");
 }
 
 /// License, ban and source checks. Advisories are not checked: they need the RustSec database

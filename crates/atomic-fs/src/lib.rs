@@ -18,7 +18,7 @@ pub use crate::lock::{DEFAULT_LOCK_MODE, FileLock};
 pub use crate::read::{Contents, FileIdentity, identity, read};
 pub use crate::replace::{
     Backup, Durability, ReplaceConfig, Replaced, backup_path, move_aside, remove, replace,
-    replace_locked, set_aside, sync_directory_of,
+    replace_locked, replace_with_mode, set_aside, sync_directory_of,
 };
 pub use crate::temp::{ForeignTemps, remove_stale_temps};
 

@@ -111,7 +111,19 @@ pub fn backup_path(target: &Path) -> PathBuf {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn replace(target: &Path, bytes: &[u8], config: &ReplaceConfig) -> Result<Replaced, Error> {
-    crate::sys::with_file_system(|fs| replace_checked(fs, target, bytes, config, None))
+    crate::sys::with_file_system(|fs| replace_checked(fs, target, bytes, config, None, 0o600))
+}
+
+/// [`replace`], giving a file that does not exist yet the permission bits `new_mode` instead
+/// of 0600 (an existing file keeps its own). For files other programs read as another user,
+/// such as a metrics export for node_exporter (0644).
+pub fn replace_with_mode(
+    target: &Path,
+    bytes: &[u8],
+    config: &ReplaceConfig,
+    new_mode: u32,
+) -> Result<Replaced, Error> {
+    crate::sys::with_file_system(|fs| replace_checked(fs, target, bytes, config, None, new_mode))
 }
 
 /// [`replace`] by a writer holding `lock`, which checks, right before the commit (step 5),
@@ -128,7 +140,7 @@ pub fn replace_locked(
     config: &ReplaceConfig,
     lock: &crate::FileLock,
 ) -> Result<Replaced, Error> {
-    crate::sys::with_file_system(|fs| replace_checked(fs, target, bytes, config, Some(lock)))
+    crate::sys::with_file_system(|fs| replace_checked(fs, target, bytes, config, Some(lock), 0o600))
 }
 
 #[cfg(test)]
@@ -138,7 +150,7 @@ pub(crate) fn replace_with(
     bytes: &[u8],
     config: &ReplaceConfig,
 ) -> Result<Replaced, Error> {
-    replace_checked(fs, target, bytes, config, None)
+    replace_checked(fs, target, bytes, config, None, 0o600)
 }
 
 fn replace_checked(
@@ -147,9 +159,10 @@ fn replace_checked(
     bytes: &[u8],
     config: &ReplaceConfig,
     lock: Option<&crate::FileLock>,
+    new_mode: u32,
 ) -> Result<Replaced, Error> {
     let existing = inspect_target(fs, target)?;
-    let mode = existing.map_or(0o600, |inspection| inspection.mode);
+    let mode = existing.map_or(new_mode, |inspection| inspection.mode);
     let flush = config.durability == Durability::Full;
 
     let temp_name = temp_path(target, TempKind::Contents);

@@ -40,6 +40,9 @@ pub(crate) enum CliError {
     Stdin(#[source] std::io::Error),
     #[error("cannot write standard output: {0}")]
     Stdout(#[source] std::io::Error),
+    /// `export --output`: the export file could not be written (the store is untouched).
+    #[error("cannot write the export file: {0}")]
+    ExportFile(#[source] metrics_store::atomic_fs::Error),
     #[error("demo: {message}")]
     Demo { message: String },
     #[error(transparent)]
@@ -57,7 +60,7 @@ impl CliError {
             CliError::InvalidInput { .. }
             | CliError::SkippedLines { .. }
             | CliError::CheckFailed { .. } => ExitClass::InvalidData,
-            CliError::Stdin(_) | CliError::Stdout(_) => ExitClass::Io,
+            CliError::Stdin(_) | CliError::Stdout(_) | CliError::ExportFile(_) => ExitClass::Io,
             CliError::Demo { .. } => ExitClass::Internal,
             CliError::Server(err) => match err {
                 metrics_server::ServerError::Store(err) => store_class(err),

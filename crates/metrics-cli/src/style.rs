@@ -65,13 +65,24 @@ impl Painter {
     }
 }
 
-/// `980`, `12.3k`, `4.6M`.
+/// `980`, `12.3k`, `4.6M`, `20.0B`: the unit chosen after rounding, so 999,960 is `1.0M`,
+/// not `1000.0k`.
 pub(crate) fn count(value: u64) -> String {
-    match value {
-        0..1_000 => value.to_string(),
-        1_000..1_000_000 => format!("{:.1}k", value as f64 / 1e3),
-        _ => format!("{:.1}M", value as f64 / 1e6),
+    if value < 1_000 {
+        return value.to_string();
     }
+    let value = value as f64;
+    for (unit, scale) in [("k", 1e3), ("M", 1e6), ("B", 1e9)] {
+        if (value / scale * 10.0).round() < 10_000.0 {
+            return format!("{:.1}{unit}", value / scale);
+        }
+    }
+    format!("{:.1}T", value / 1e12)
+}
+
+/// `1 session`, `2 sessions`; `plural(1, "entry", "entries")` is `1 entry`.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `$0.0441`, `$12.35`; never `$-0.0000` (a float sum that starts at `-0.0`, or a negative
@@ -173,6 +184,17 @@ mod tests {
         );
         assert!(!fit(spoof, 10).contains('\u{202e}'));
         assert_eq!(safe("عربي עברית"), "عربي עברית", "right-to-left letters themselves are kept");
+    }
+
+    #[test]
+    fn counts_pick_their_unit_after_rounding_and_nouns_their_number() {
+        use super::plural;
+        assert_eq!(count(999), "999");
+        assert_eq!(count(999_960), "1.0M");
+        assert_eq!(count(19_999_900_000), "20.0B");
+        assert_eq!(count(12_345), "12.3k");
+        assert_eq!(plural(1, "session", "sessions"), "1 session");
+        assert_eq!(plural(0, "entry", "entries"), "0 entries");
     }
 
     #[test]

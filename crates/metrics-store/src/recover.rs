@@ -286,7 +286,7 @@ impl MetricsStore {
                     });
                 }
                 set_aside.push(self.keep_aside(&self.path, "replaced", atomic_fs::set_aside)?);
-                format!("a restore from {} was requested", source_path.display())
+                "asked for over a file that loads".to_owned()
             }
             Examined::Damaged { problem } => {
                 set_aside.push(self.keep_aside(&self.path, "corrupt", atomic_fs::set_aside)?);

@@ -36,12 +36,14 @@ impl MetricsStore {
 
 /// Writes `bytes` to `path` the way the store writes its own file: a temporary file,
 /// flushed, renamed over `path`, the directory flushed. A reader (node_exporter's textfile
-/// collector, a script) sees the whole old file or the whole new one, never half of it.
-pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+/// collector, a script) sees the whole old file or the whole new one, never half of it. A
+/// new file is created 0644, so a collector running as another user can
+/// read it; an existing file keeps its mode.
+/// The error names the file and what failed; it is not a store error (the store is not
+/// involved).
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), atomic_fs::Error> {
     let config = ReplaceConfig { durability: Durability::Full, backup: Backup::None };
-    atomic_fs::replace(path, bytes, &config)
-        .map(|_| ())
-        .map_err(|source| StoreError::Io { path: path.to_path_buf(), source })
+    atomic_fs::replace_with_mode(path, bytes, &config, 0o644).map(|_| ())
 }
 
 #[cfg(test)]

@@ -118,8 +118,13 @@ pub(crate) fn open_lock_file(path: &Path, mode: u32) -> io::Result<OwnedFd> {
     let flags = OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd = match retry_on_interrupt(|| rustix::fs::open(path, flags, Mode::from_raw_mode(mode))) {
         Err(Errno::ACCESS) => {
+            // A lock file we may not write (another user's, read-only to us) still locks;
+            // but when there is none, the directory refused its creation: say that.
             let read_only = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-            return Ok(retry_on_interrupt(|| rustix::fs::open(path, read_only, Mode::empty()))?);
+            return match retry_on_interrupt(|| rustix::fs::open(path, read_only, Mode::empty())) {
+                Err(Errno::NOENT) => Err(Errno::ACCESS.into()),
+                other => Ok(other?),
+            };
         }
         other => other?,
     };

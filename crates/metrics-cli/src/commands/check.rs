@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::commands::{Context, json};
 use crate::error::CliError;
-use crate::style::safe;
+use crate::style::{plural, safe};
 
 pub(crate) fn check(context: &mut Context, as_json: bool) -> Result<String, CliError> {
     let store = context.open_store()?;
@@ -31,14 +31,14 @@ pub(crate) fn check(context: &mut Context, as_json: bool) -> Result<String, CliE
         }))
     } else {
         let mut out = String::new();
-        for (label, file) in [("store ", &report.main), ("backup", &report.backup)] {
+        for (label, file) in [("store  ", &report.main), ("backup ", &report.backup)] {
             describe(&mut out, label, file, context);
         }
         if let Some(journal) = &report.journal {
             describe_journal(&mut out, journal, context);
         }
         let holder = if lock_free { "free" } else { "held by a writer right now" };
-        let _ = writeln!(out, "lock   {}: {holder}", store.lock_path().display());
+        let _ = writeln!(out, "lock    {}: {holder}", store.lock_path().display());
         if let Some(shared) = store.shared_directory_warning() {
             let _ = writeln!(out, "finding: {shared}");
         }
@@ -65,8 +65,11 @@ fn describe(out: &mut String, label: &str, file: &FileCheck, context: &Context) 
         Verdict::Missing => writeln!(out, "{label} {path}: {}", paint.dim("missing")),
         Verdict::Sound { events, sessions, agents } => writeln!(
             out,
-            "{label} {path}: {} ({events} events, {sessions} sessions, {agents} agents)",
-            paint.good("sound")
+            "{label} {path}: {} ({}, {}, {})",
+            paint.good("sound"),
+            plural(*events, "event", "events"),
+            plural(*sessions, "session", "sessions"),
+            plural(*agents, "agent", "agents")
         ),
         Verdict::NewerFormat { found } => {
             writeln!(
@@ -109,8 +112,8 @@ fn describe_journal(out: &mut String, journal: &JournalReport, context: &Context
     });
     let _ = writeln!(
         out,
-        "journal {path}: {state} ({} entries not yet in the store{torn})",
-        journal.applied
+        "journal {path}: {state} ({} not yet in the store{torn})",
+        plural(journal.applied, "entry", "entries")
     );
     for problem in journal.problems.iter().chain(&journal.refused) {
         let _ = writeln!(out, "  {}", safe(problem));

@@ -81,11 +81,15 @@ pub(crate) fn run(context: &mut Context, agents: u16, events: u32) -> Result<Str
     }
     let elapsed = started.elapsed();
     context.notes.push(format!(
-        "agent-metrics demo: {agents} processes recorded {events} events and {agents} sessions into {} in {:.2}s",
+        "agent-metrics demo: {agents} processes recorded {events} events and {} into {} in {:.2}s",
+        crate::style::plural(usize::from(agents), "session", "sessions"),
         path.display(),
         elapsed.as_secs_f64()
     ));
-    context.notes.push(format!("explore it with: agent-metrics --file {} status", path.display()));
+    context.notes.push(format!(
+        "explore it with: cargo run --release -p agent-metrics -- --file {} status (or `agent-metrics --file ... status` once installed, see the README)",
+        path.display()
+    ));
     show::status(context, false, 8)
 }
 

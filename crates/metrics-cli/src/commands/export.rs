@@ -19,7 +19,8 @@ pub(crate) fn run(
     match output {
         None => Ok(text),
         Some(path) => {
-            metrics_store::write_file_atomically(path, text.as_bytes())?;
+            metrics_store::write_file_atomically(path, text.as_bytes())
+                .map_err(CliError::ExportFile)?;
             Ok(String::new())
         }
     }

@@ -69,8 +69,9 @@ pub(crate) fn config(
     let mut out = format!("store   {}\nmode    {mode}\n", store.path().display());
     if storage.mode == StorageMode::Journal || loaded.journal.is_some() {
         out.push_str(&format!(
-            "journal {} ({pending} entries not yet in the store, sequence {})\n",
+            "journal {} ({} not yet in the store, sequence {})\n",
             store.journal_path().display(),
+            crate::style::plural(pending, "entry", "entries"),
             storage.journal_sequence
         ));
     }

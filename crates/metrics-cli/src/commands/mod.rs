@@ -73,6 +73,14 @@ impl Context {
             return Err(CliError::NoStore { path: self.store_path.clone() });
         }
         let loaded = store.load()?;
+        if loaded.state.is_from_newer_format() {
+            self.notes.push(format!(
+                "agent-metrics: warning: {} has format version {}, newer than this build's {}: shown as read (fields this version does not know are not shown), never rewritten; upgrade agent-metrics",
+                store.path().display(),
+                loaded.state.version(),
+                metrics_types::FORMAT_VERSION
+            ));
+        }
         if let Some(fallback) = &loaded.fallback {
             self.notes.push(format!("agent-metrics: warning: {fallback}"));
         }
@@ -103,8 +111,8 @@ impl Context {
         }
         if self.verbose {
             self.notes.push(format!(
-                "agent-metrics: {path}: {} entries applied on top of the store{}",
-                journal.applied,
+                "agent-metrics: {path}: {} applied on top of the store{}",
+                crate::style::plural(journal.applied, "entry", "entries"),
                 journal.torn_tail.map_or(String::new(), |bytes| format!(
                     ", {bytes} bytes of an unfinished entry ignored"
                 ))

@@ -35,12 +35,16 @@ pub(crate) fn status(
     let _ = writeln!(out, "{} {}", paint.heading("Agent metrics:"), paint.heading(&project));
     let _ = writeln!(
         out,
-        "{} sessions · {} tokens · {} · {} of agent time · {} events stored",
-        state.total_sessions(),
+        "{} · {} tokens · {} · {} of agent time · {} stored",
+        crate::style::plural(
+            usize::try_from(state.total_sessions()).unwrap_or(usize::MAX),
+            "session",
+            "sessions"
+        ),
         count(state.total_tokens()),
         usd(state.total_cost_usd()),
         duration(state.total_duration_seconds()),
-        state.events().len()
+        crate::style::plural(state.events().len(), "event", "events")
     );
     out.push('\n');
     agent_table(&mut out, state, now, paint);

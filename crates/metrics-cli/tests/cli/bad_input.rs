@@ -83,9 +83,9 @@ fn a_corrupt_store_is_shown_from_its_backup_until_recovered() {
     std::fs::write(env.store(), b"{\"version\": 1, \"events\": [trunc").unwrap();
     let listing = env.listing();
     assert_snapshot!(env.run(&["check"]).snapshot(), @"
-    store  ./.agent_metrics.json: malformed: not a valid agent-metrics document at events[0]: expected ident at line 1 column 30
-    backup ./.agent_metrics.json.bak: sound (5 events, 2 sessions, 3 agents)
-    lock   ./.agent_metrics.lock: free
+    store   ./.agent_metrics.json: malformed: not a valid agent-metrics document at events[0]: expected ident at line 1 column 30
+    backup  ./.agent_metrics.json.bak: sound (5 events, 2 sessions, 3 agents)
+    lock    ./.agent_metrics.lock: free
     --- stderr ---
     agent-metrics: error: ./.agent_metrics.json is not sound: store malformed, backup sound
     --- exit 3 ---

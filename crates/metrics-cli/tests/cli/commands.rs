@@ -375,9 +375,9 @@ fn sessions() {
 fn check_reports_the_store_and_its_backup() {
     let env = TestEnv::with_sample();
     assert_snapshot!(env.run(&["check"]).snapshot(), @"
-    store  ./.agent_metrics.json: sound (5 events, 2 sessions, 3 agents)
-    backup ./.agent_metrics.json.bak: missing
-    lock   ./.agent_metrics.lock: free
+    store   ./.agent_metrics.json: sound (5 events, 2 sessions, 3 agents)
+    backup  ./.agent_metrics.json.bak: missing
+    lock    ./.agent_metrics.lock: free
     --- stderr ---
     --- exit 0 ---
     ");
@@ -610,7 +610,7 @@ fn recover_restores_the_backup() {
     let run = env.run(&["recover", "--force"]);
     let normalised = regex_free_aside(&run.snapshot());
     assert_snapshot!(normalised, @"
-    restored ./.agent_metrics.json from its backup (a restore from ./.agent_metrics.json.bak was requested); the file it replaced is kept as ./.agent_metrics.json.replaced-[TIMESTAMP]
+    restored ./.agent_metrics.json from its backup (asked for over a file that loads); the file it replaced is kept as ./.agent_metrics.json.replaced-[TIMESTAMP]
     --- stderr ---
     --- exit 0 ---
     ");

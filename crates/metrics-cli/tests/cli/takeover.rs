@@ -168,3 +168,60 @@ fn a_link_owned_by_another_user_is_not_followed_even_in_our_directory() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("must both belong to you"), "{}", run.stderr);
 }
+
+#[test]
+#[cfg_attr(
+    no_runuser_as_root,
+    ignore = "a directory the user cannot write needs another user than root (runuser -u nobody)"
+)]
+fn a_directory_without_write_permission_is_named_as_such() {
+    let env = TestEnv::empty();
+    // The binary and the directory must be reachable by nobody; the directory not writable.
+    for dir in [env.dir()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut ancestor = env.dir().parent();
+    while let Some(dir) = ancestor {
+        let mode = std::fs::metadata(dir).unwrap().permissions().mode();
+        if mode & 0o001 == 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode | 0o001)).unwrap();
+        }
+        ancestor = dir.parent();
+    }
+    let output = Command::new("runuser")
+        .args(["-u", "nobody", "--", env!("CARGO_BIN_EXE_agent-metrics")])
+        .args(["record", "event", "--agent", "a", "--status", "success"])
+        .current_dir(env.dir())
+        .env_remove("AGENT_METRICS_FILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    assert!(!stderr.contains("does the directory exist"), "{stderr}");
+}
+
+#[test]
+fn a_store_of_a_newer_format_is_shown_with_a_warning() {
+    let env = TestEnv::empty();
+    let newer = r#"{"version": 99, "project_name": "x", "created_at": null, "updated_at": null,
+        "total_sessions": 0, "total_tokens": 0, "total_cost_usd": 0, "total_duration_seconds": 0,
+        "agents": {}, "events": [], "sessions": []}"#;
+    std::fs::write(env.store(), newer).unwrap();
+    let run = env.run(&["status"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("format version 99, newer than"), "{}", run.stderr);
+}
+
+#[test]
+fn an_export_file_is_readable_by_other_users() {
+    let env = TestEnv::empty();
+    assert_eq!(env.run(&RECORD).code, 0);
+    assert_eq!(env.run(&["export", "--format", "prometheus", "--output", "x.prom"]).code, 0);
+    let mode = std::fs::metadata(env.dir().join("x.prom")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o644, "node_exporter runs as another user");
+    let failed = env.run(&["export", "--output", "missing-dir/x.json"]);
+    assert_eq!(failed.code, 5, "{}", failed.stderr);
+    assert!(failed.stderr.contains("cannot write the export file"), "{}", failed.stderr);
+    assert!(!failed.stderr.contains("metrics store"), "{}", failed.stderr);
+}
