@@ -82,7 +82,7 @@ pub(crate) fn run(context: &mut Context, agents: u16, events: u32) -> Result<Str
     let elapsed = started.elapsed();
     context.notes.push(format!(
         "agent-metrics demo: {agents} processes recorded {events} events and {} into {} in {:.2}s",
-        crate::style::plural(usize::from(agents), "session", "sessions"),
+        crate::style::plural(agents, "session", "sessions"),
         path.display(),
         elapsed.as_secs_f64()
     ));
