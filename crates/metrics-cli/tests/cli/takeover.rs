@@ -177,9 +177,7 @@ fn a_link_owned_by_another_user_is_not_followed_even_in_our_directory() {
 fn a_directory_without_write_permission_is_named_as_such() {
     let env = TestEnv::empty();
     // The binary and the directory must be reachable by nobody; the directory not writable.
-    for dir in [env.dir()] {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    std::fs::set_permissions(env.dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut ancestor = env.dir().parent();
     while let Some(dir) = ancestor {
         let mode = std::fs::metadata(dir).unwrap().permissions().mode();
