@@ -430,3 +430,37 @@ fn the_format_doc_has_a_row_for_every_event_field_in_file_order() {
         .collect();
     assert_eq!(documented, fields, "the Event table of docs/format.md against event_fields!");
 }
+
+/// Docs a maintainer reads in one sitting: no line of the Markdown docs (README, `docs/`, the
+/// crates' READMEs) over 200 characters, and docs/ARCHITECTURE.md at most 200 lines.
+#[test]
+fn docs_lines_are_at_most_200_characters() {
+    let root = workspace_root();
+    let mut docs = vec![root.join("README.md")];
+    for dir in [root.join("docs"), root.join("crates")] {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let readme = path.join("README.md");
+            if path.extension().is_some_and(|ext| ext == "md") {
+                docs.push(path);
+            } else if readme.exists() {
+                docs.push(readme);
+            }
+        }
+    }
+    let mut long = Vec::new();
+    for path in &docs {
+        let text = std::fs::read_to_string(path).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            let chars = line.chars().count();
+            if chars > 200 {
+                long.push(format!("{}:{}: {chars} characters", relative(path), number + 1));
+            }
+        }
+    }
+    assert!(docs.len() > 8, "the docs were found: {docs:?}");
+    assert!(long.is_empty(), "lines over 200 characters: {long:#?}");
+    let architecture = std::fs::read_to_string(root.join("docs/ARCHITECTURE.md")).unwrap();
+    let lines = architecture.lines().count();
+    assert!(lines <= 200, "docs/ARCHITECTURE.md has {lines} lines; keep it a map (at most 200)");
+}
