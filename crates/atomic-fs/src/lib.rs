@@ -6,6 +6,7 @@ pub mod journal;
 mod lock;
 mod read;
 mod replace;
+pub mod segment;
 #[cfg(feature = "simulation")]
 pub mod sim;
 mod sys;

@@ -8,4 +8,5 @@ mod child;
 mod concurrency;
 mod files;
 mod processes;
+mod segments;
 mod simulated;
