@@ -57,6 +57,7 @@ fn main() {
 
 pub(crate) fn run() -> Result<(), String> {
     let root = workspace_root();
+    forget_extracted_overlays()?;
     exec(&mut cargo(&[
         "package",
         "--workspace",
@@ -79,6 +80,30 @@ pub(crate) fn run() -> Result<(), String> {
                 .current_dir(&dir)
                 .env("CARGO_TARGET_DIR", root.join("target/downstream/target")),
         )?;
+    }
+    Ok(())
+}
+
+/// Removes cargo's extracted copies of this workspace's packages from earlier packaging runs.
+/// `cargo package --workspace` verifies each crate against the others through a local
+/// registry overlay, whose sources cargo extracts under `CARGO_HOME/registry/src/` once per
+/// overlay path and version and then reuses: at an unchanged version (0.1.0 here), a second
+/// run from the same checkout path would build against the first run's code. The packages
+/// are never published, so nothing else uses these directories.
+fn forget_extracted_overlays() -> Result<(), String> {
+    let home = std::env::var_os("CARGO_HOME").map_or_else(
+        || std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"),
+        std::path::PathBuf::from,
+    );
+    let Ok(registries) = std::fs::read_dir(home.join("registry/src")) else { return Ok(()) };
+    for registry in registries.flatten() {
+        let Ok(packages) = std::fs::read_dir(registry.path()) else { continue };
+        for package in packages.flatten() {
+            if package.file_name().to_string_lossy().starts_with("agent-metrics-") {
+                std::fs::remove_dir_all(package.path())
+                    .map_err(|err| format!("{}: {err}", package.path().display()))?;
+            }
+        }
     }
     Ok(())
 }

@@ -134,11 +134,11 @@ pub(crate) enum Command {
         /// Only this ticket's events
         #[arg(long)]
         ticket: Option<String>,
-        /// Only events that ended at or after this time: RFC 3339, or an age such as `1h`,
-        /// `30m`, `2d`
+        /// Only events that ended at or after this time: RFC 3339, a date such as
+        /// 2026-12-03 (its UTC midnight), or an age such as `1h`, `30m`, `2d`
         #[arg(long, value_name = "WHEN", value_parser = parse_when)]
         since: Option<metrics_types::Timestamp>,
-        /// Only events that ended before this time (RFC 3339 or an age, as --since)
+        /// Only events that ended before this time (as --since)
         #[arg(long, value_name = "WHEN", value_parser = parse_when)]
         until: Option<metrics_types::Timestamp>,
         /// At most this many
@@ -155,10 +155,10 @@ pub(crate) enum Command {
         /// How to group the events
         #[arg(long, value_enum, default_value_t = GroupByArg::Agent)]
         by: GroupByArg,
-        /// Only events that ended at or after this time (RFC 3339 or an age such as `7d`)
+        /// Only events that ended at or after this time (RFC 3339, a date such as 2026-12-03, or an age such as 7d)
         #[arg(long, value_name = "WHEN", value_parser = parse_when)]
         since: Option<metrics_types::Timestamp>,
-        /// Only events that ended before this time (RFC 3339 or an age)
+        /// Only events that ended before this time (as --since)
         #[arg(long, value_name = "WHEN", value_parser = parse_when)]
         until: Option<metrics_types::Timestamp>,
         #[command(flatten)]
@@ -432,18 +432,10 @@ impl StringEnum for metrics_types::SessionStatus {
     }
 }
 
-/// `--since`/`--until`: an RFC 3339 time, or an age before now (`90s`, `30m`, `1h`, `2d`,
-/// `1w`, or anything jiff reads as a span such as `1h 30m`).
+/// `--since`/`--until`: an RFC 3339 time, a date, or an age before now (`90s`, `1h`, `7d`):
+/// `Timestamp::parse_when`, the parser the API uses too.
 pub(crate) fn parse_when(text: &str) -> Result<metrics_types::Timestamp, String> {
-    if let Ok(at) = text.parse::<metrics_types::Timestamp>() {
-        return Ok(at);
-    }
-    let refuse = || format!("{text:?} is neither an RFC 3339 time nor an age such as 1h or 2d");
-    let span: jiff::Span = text.trim().parse().map_err(|_| refuse())?;
-    let now = crate::clock::now();
-    let zoned = now.instant().to_zoned(jiff::tz::TimeZone::UTC);
-    let then = zoned.checked_sub(span.abs()).map_err(|_| refuse())?;
-    Ok(metrics_types::Timestamp::from_instant(then.timestamp()))
+    metrics_types::Timestamp::parse_when(text, crate::clock::now()).map_err(|err| err.to_string())
 }
 
 /// `--lock-timeout`: plain seconds (`0.5`) or a duration jiff understands (`500ms`, `2s`,
@@ -532,7 +524,13 @@ mod tests {
             let back = now.duration_since(then).as_secs();
             assert!((seconds - 5..=seconds).contains(&back), "{age}: {back} s");
         }
-        for bad in ["soon", "", "yesterday", "1 fortnight"] {
+        let date = parse_when("2026-12-03").unwrap();
+        assert_eq!(
+            date.instant().to_string(),
+            "2026-12-03T00:00:00Z",
+            "a date is its UTC midnight"
+        );
+        for bad in ["soon", "", "yesterday", "1 fortnight", "2026-13-01", "42"] {
             assert!(parse_when(bad).is_err(), "{bad:?} was accepted");
         }
     }

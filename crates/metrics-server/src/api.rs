@@ -40,6 +40,7 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/report", get(report))
         .route("/api/v1/stream", get(stream))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(app.clone(), crate::guard::check_request))
         .with_state(app)
@@ -76,6 +77,19 @@ fn json_response(value: &impl serde::Serialize) -> Response {
     }
 }
 
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let writes = ["/api/v1/events", "/api/v1/sessions"];
+    let allowed = if writes.contains(&uri.path()) { "GET, POST" } else { "GET" };
+    let mut response = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("{method} is not allowed on {}; it takes {allowed}", uri.path()),
+    );
+    if let Ok(value) = HeaderValue::from_str(allowed) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
 async fn not_found() -> Response {
     error_response(StatusCode::NOT_FOUND, "no such route; see /api/v1/status, /metrics, /healthz")
 }
@@ -109,7 +123,7 @@ fn banner(app: &App, snapshot: &crate::snapshot::Snapshot) -> Option<String> {
 
 async fn metrics(State(app): State<App>, headers: HeaderMap) -> Response {
     let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
-    let snapshot = app.snapshot();
+    let snapshot = app.fresh_snapshot().await;
     let operations = Operations {
         store: app.store_stats(),
         ingest: app.ingest_stats(),
@@ -143,11 +157,14 @@ fn parse_limit(params: &HashMap<String, String>) -> Result<Option<usize>, ApiErr
         .transpose()
 }
 
+/// `since`/`until`: what the CLI's `--since` takes (`Timestamp::parse_when`): an RFC 3339
+/// time, a date, or an age such as `1h` or `7d`.
 fn parse_time(params: &HashMap<String, String>, key: &str) -> Result<Option<Timestamp>, ApiError> {
     params
         .get(key)
         .map(|text| {
-            text.parse::<Timestamp>().map_err(|err| ApiError::bad_request(format!("{key}: {err}")))
+            Timestamp::parse_when(text, Timestamp::now())
+                .map_err(|err| ApiError::bad_request(format!("{key}: {err}")))
         })
         .transpose()
 }
@@ -155,7 +172,7 @@ fn parse_time(params: &HashMap<String, String>, key: &str) -> Result<Option<Time
 async fn status(State(app): State<App>, Query(params): Params) -> Result<Response, ApiError> {
     only_known(&params, &["limit"])?;
     let limit = parse_limit(&params)?.unwrap_or(app.inner.config.status_events);
-    let snapshot = app.snapshot();
+    let snapshot = app.fresh_snapshot().await;
     let mut body = serde_json::to_value(StatusView::of(&snapshot.state, limit)).unwrap_or_default();
     body["generation"] = snapshot.generation.into();
     body["warning"] = banner(&app, &snapshot).into();
@@ -164,11 +181,11 @@ async fn status(State(app): State<App>, Query(params): Params) -> Result<Respons
 
 async fn agents(State(app): State<App>, Query(params): Params) -> Result<Response, ApiError> {
     only_known(&params, &[])?;
-    Ok(json_response(&AgentsView::of(&app.snapshot().state)))
+    Ok(json_response(&AgentsView::of(&app.fresh_snapshot().await.state)))
 }
 
 async fn agent(State(app): State<App>, Path(name): Path<String>) -> Response {
-    let snapshot = app.snapshot();
+    let snapshot = app.fresh_snapshot().await;
     match AgentView::of(&snapshot.state, &name, 20) {
         Some(view) => json_response(&view),
         None => error_response(StatusCode::NOT_FOUND, &format!("no agent named {name:?}")),
@@ -191,19 +208,19 @@ async fn events(State(app): State<App>, Query(params): Params) -> Result<Respons
     query.since = parse_time(&params, "since")?;
     query.until = parse_time(&params, "until")?;
     query.limit = Some(parse_limit(&params)?.unwrap_or(100));
-    Ok(json_response(&EventsView::of(&app.snapshot().state, &query)))
+    Ok(json_response(&EventsView::of(&app.fresh_snapshot().await.state, &query)))
 }
 
 async fn sessions(State(app): State<App>, Query(params): Params) -> Result<Response, ApiError> {
     only_known(&params, &["agent", "limit"])?;
     let limit = parse_limit(&params)?;
-    let snapshot = app.snapshot();
+    let snapshot = app.fresh_snapshot().await;
     let agent = params.get("agent").map(String::as_str);
     Ok(json_response(&SessionsView::of(&snapshot.state, agent, limit)))
 }
 
 async fn session(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let snapshot = app.snapshot();
+    let snapshot = app.fresh_snapshot().await;
     match SessionView::of(&snapshot.state, &id) {
         Some(view) => json_response(&view),
         None => error_response(StatusCode::NOT_FOUND, &format!("no session {id:?}")),
@@ -211,7 +228,7 @@ async fn session(State(app): State<App>, Path(id): Path<String>) -> Response {
 }
 
 async fn ticket(State(app): State<App>, Path(key): Path<String>) -> Response {
-    let snapshot = app.snapshot();
+    let snapshot = app.fresh_snapshot().await;
     match TicketView::of(&snapshot.state, &key) {
         Some(view) => json_response(&view),
         None => {
@@ -246,7 +263,7 @@ async fn report(State(app): State<App>, Query(params): Params) -> Result<Respons
     let mut window = EventQuery::default();
     window.since = parse_time(&params, "since")?;
     window.until = parse_time(&params, "until")?;
-    Ok(json_response(&ReportView::of(&app.snapshot().state, measure, by, &window)))
+    Ok(json_response(&ReportView::of(&app.fresh_snapshot().await.state, measure, by, &window)))
 }
 
 /// Server-sent events: `change` with the generation and the file's `updated_at`, once at
@@ -310,14 +327,34 @@ fn ingest_failure(err: IngestError) -> Response {
     }
 }
 
+/// What a write's body must be, as a hint after a parse error.
+const EVENTS_SHAPE: &str = r#"send one JSON object such as {"agent": "coding", "status": "success"}, an array of them, or JSON lines"#;
+
+/// The body as UTF-8, or the JSON error a client can act on.
+fn utf8_body(body: &[u8]) -> Result<&str, Box<Response>> {
+    std::str::from_utf8(body).map_err(|err| {
+        Box::new(error_response(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "the body is not UTF-8 (byte {}); JSON must be sent as UTF-8; nothing was recorded",
+                err.valid_up_to()
+            ),
+        ))
+    })
+}
+
 /// One JSON object, an array, or JSON lines; all valid or nothing is recorded.
-async fn post_events(State(app): State<App>, body: String) -> Response {
-    let inputs = match EventInput::parse_located(&body) {
+async fn post_events(State(app): State<App>, body: axum::body::Bytes) -> Response {
+    let body = match utf8_body(&body) {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
+    let inputs = match EventInput::parse_located(body) {
         Ok(inputs) => inputs,
         Err(err) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
-                &format!("{err}; nothing was recorded"),
+                &format!("{err}; nothing was recorded; {EVENTS_SHAPE}"),
             );
         }
     };
@@ -352,13 +389,19 @@ async fn post_events(State(app): State<App>, body: String) -> Response {
     }
 }
 
-async fn post_session(State(app): State<App>, body: String) -> Response {
-    let input: SessionInput = match serde_json::from_str(&body) {
+async fn post_session(State(app): State<App>, body: axum::body::Bytes) -> Response {
+    let body = match utf8_body(&body) {
+        Ok(body) => body.strip_prefix('\u{feff}').unwrap_or(body),
+        Err(response) => return *response,
+    };
+    let input: SessionInput = match serde_json::from_str(body) {
         Ok(input) => input,
         Err(err) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
-                &format!("the session: {err}; nothing was recorded"),
+                &format!(
+                    r#"the session: {err}; nothing was recorded; send one JSON object such as {{"session_id": "s-1", "session_type": "initializer", "status": "complete"}}"#
+                ),
             );
         }
     };

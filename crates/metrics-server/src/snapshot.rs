@@ -23,6 +23,9 @@ pub struct Snapshot {
     /// Set when the file could not be read and this is its backup, or the journal holds
     /// entries that could not be applied: said on the page and in `/healthz`.
     pub warning: Option<String>,
+    /// How many of this server's acknowledged writes the state includes (it was read after
+    /// they were durable), so a read after a client's write can wait for it.
+    pub writes_seen: u64,
 }
 
 /// The server's shared state; cheap to clone (one `Arc`).
@@ -46,6 +49,10 @@ pub(crate) struct Inner {
     pub(crate) host_policy: crate::guard::HostPolicy,
     /// What the accept loop did.
     pub(crate) connections: Arc<crate::connections::ConnectionCounters>,
+    /// Writes this server acknowledged (counted after each was durable).
+    pub(crate) acknowledged: std::sync::atomic::AtomicU64,
+    /// Wakes the watcher out of its pause between reads: a reader waits for a write.
+    wanted: Notify,
     watcher: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Why the last read of the store failed (both the file and its backup unreadable, say):
     /// the server still serves the last state it read, and says so.
@@ -68,6 +75,8 @@ impl App {
             inner: Arc::new(Inner {
                 host_policy,
                 connections: Arc::default(),
+                acknowledged: std::sync::atomic::AtomicU64::new(0),
+                wanted: Notify::new(),
                 store,
                 config,
                 snapshot,
@@ -152,9 +161,40 @@ impl App {
         problems
     }
 
-    /// Asks the watcher to look at the store now (after a write of ours).
+    /// After a write of ours was acknowledged: counts it, and asks the watcher to look now.
     pub(crate) fn store_changed(&self) {
+        self.inner.acknowledged.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.inner.changed.notify_one();
+    }
+
+    /// The latest snapshot once it includes every write this server acknowledged so far:
+    /// a GET that follows a client's 2xx POST sees that POST's events (read your writes).
+    /// Waits for the watcher's next read when needed, at most 2 s (then the latest).
+    pub async fn fresh_snapshot(&self) -> Arc<Snapshot> {
+        let target = self.inner.acknowledged.load(std::sync::atomic::Ordering::SeqCst);
+        let mut updates = self.subscribe();
+        if updates.borrow().writes_seen >= target {
+            return self.snapshot();
+        }
+        self.inner.changed.notify_one();
+        self.inner.wanted.notify_one();
+        let wait = updates.wait_for(|snapshot| snapshot.writes_seen >= target);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), wait).await;
+        self.snapshot()
+    }
+}
+
+/// Marks the current snapshot as including the first `writes` of this server's writes
+/// (nothing changed on disk, or the store cannot be read: waiting would not help a reader).
+fn catch_up(inner: &Inner, writes: u64) {
+    // The borrow must end before the write lock is taken.
+    let behind = inner.snapshot.borrow().writes_seen < writes;
+    if behind {
+        inner.snapshot.send_modify(|snapshot| {
+            let mut same = Snapshot::clone(snapshot);
+            same.writes_seen = writes;
+            *snapshot = Arc::new(same);
+        });
     }
 }
 
@@ -177,6 +217,7 @@ fn read_snapshot(store: &MetricsStore, generation: u64) -> Result<Snapshot, Serv
         state: Arc::new(loaded.state),
         generation,
         warning: (!warnings.is_empty()).then(|| warnings.join("; ")),
+        writes_seen: 0,
     })
 }
 
@@ -193,6 +234,8 @@ async fn watch_store(app: App, mut marker: ChangeMarker) {
         }
         let store = Arc::clone(&inner.store);
         let next = generation + 1;
+        // Captured before the read: every write counted here was durable before it began.
+        let writes = inner.acknowledged.load(std::sync::atomic::Ordering::SeqCst);
         let read = tokio::task::spawn_blocking(move || {
             let now = store.change_marker()?;
             if now == marker {
@@ -202,20 +245,25 @@ async fn watch_store(app: App, mut marker: ChangeMarker) {
         })
         .await;
         match read {
-            Ok(Ok(Some((now, snapshot)))) => {
+            Ok(Ok(Some((now, mut snapshot)))) => {
                 lock(&inner.read_error).take();
                 marker = now;
                 generation = next;
+                snapshot.writes_seen = writes;
                 tracing::debug!(generation, "store changed");
                 inner.snapshot.send_replace(Arc::new(snapshot));
                 // Under a stream of writes, read at most once per gap: a read parses the
-                // whole store, and readers need it within a second, not per write.
+                // whole store, and readers need it within a second, not per write; a reader
+                // waiting for its own write cuts the gap short.
                 tokio::select! {
                     () = inner.stop.notified() => return,
                     () = tokio::time::sleep(inner.config.reload_gap) => {}
+                    () = inner.wanted.notified() => {}
                 }
             }
-            Ok(Ok(None)) => {}
+            // Nothing changed on disk (the writes were duplicates): the state already holds
+            // them.
+            Ok(Ok(None)) => catch_up(inner, writes),
             Ok(Err(err)) => {
                 let error = err.to_string();
                 let mut last = lock(&inner.read_error);
@@ -224,6 +272,10 @@ async fn watch_store(app: App, mut marker: ChangeMarker) {
                     tracing::warn!(error = %error, "cannot read the store; still serving the last state read");
                 }
                 *last = Some(error);
+                drop(last);
+                // Waiting cannot help a reader while the store cannot be read: it gets the
+                // last state, and the warning saying why.
+                catch_up(inner, writes);
                 continue;
             }
             Err(err) => tracing::warn!(error = %err, "the store reader stopped"),

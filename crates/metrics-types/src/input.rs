@@ -33,6 +33,8 @@ impl EventInput {
     /// As [`EventInput::parse_many`], each input with where it was: `the event`,
     /// `event 3` (of an array) or `line 7` (of JSON lines), for messages about it.
     pub fn parse_located(text: &str) -> Result<Vec<(String, EventInput)>, ValidationError> {
+        // A UTF-8 byte order mark (Windows editors, PowerShell) is not part of the JSON.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let trimmed = text.trim_start();
         if trimmed.is_empty() {
             return Err(input_error("the input", "holds no event"));

@@ -102,6 +102,32 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// A time filter as every front end takes it (`--since`, `--until`, `?since=`,
+    /// `?until=`): an RFC 3339 time (`2026-12-03T10:00:00Z`), a date (`2026-12-03`: its
+    /// midnight, UTC), or an age before `now` (`90s`, `30m`, `1h`, `7d`, `2w`, or any span
+    /// jiff reads, such as `1h 30m`). One parser, so the CLI and the API accept the same.
+    pub fn parse_when(text: &str, now: Timestamp) -> Result<Timestamp, TimestampError> {
+        let text = text.trim();
+        if let Ok(at) = text.parse::<Timestamp>() {
+            return Ok(at);
+        }
+        let refuse = || TimestampError {
+            text: text.to_owned(),
+            reason: "neither a date (2026-12-03) nor an age (90s, 1h, 7d)".to_owned(),
+        };
+        if let Ok(date) = text.parse::<jiff::civil::Date>() {
+            let midnight = date.to_zoned(TimeZone::UTC).map_err(|_| refuse())?;
+            return Ok(Timestamp::from_instant(midnight.timestamp()));
+        }
+        // jiff spells weeks `w` and days `d` already; a bare number is not an age.
+        let span: jiff::Span = text.parse().map_err(|_| refuse())?;
+        let zoned = now.instant().to_zoned(TimeZone::UTC);
+        let then = zoned.checked_sub(span.abs()).map_err(|_| refuse())?;
+        Ok(Timestamp::from_instant(then.timestamp()))
+    }
+}
+
 impl std::str::FromStr for Timestamp {
     type Err = TimestampError;
 

@@ -236,6 +236,14 @@ fn bidi_overrides_in_store_strings_never_reach_the_terminal_raw() {
 }
 
 #[test]
+fn a_byte_order_mark_on_stdin_is_not_an_error() {
+    let env = TestEnv::empty();
+    let line = "\u{feff}{\"event_id\": \"bom\", \"agent_name\": \"a\", \"status\": \"success\"}";
+    let run = env.run_with_stdin(&["record", "event", "--json", "-"], line);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
 fn names_with_nothing_visible_are_refused() {
     let env = TestEnv::empty();
     for name in ["   ", "\t\n", "\u{1b}\u{7}"] {

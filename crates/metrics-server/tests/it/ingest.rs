@@ -61,7 +61,7 @@ fn bad_input_is_refused_whole_with_the_cli_messages() {
         assert_eq!(reply.status, 400, "{body}: {}", reply.body);
         let message = reply.json()["error"].as_str().unwrap().to_owned();
         assert!(
-            message.contains(fragment) && message.ends_with("nothing was recorded"),
+            message.contains(fragment) && message.contains("nothing was recorded"),
             "{body}: {message}"
         );
     }
@@ -71,6 +71,9 @@ fn bad_input_is_refused_whole_with_the_cli_messages() {
         None,
     );
     assert_eq!(invalid_utf8.status, 400, "{}", invalid_utf8.body);
+    assert!(invalid_utf8.json()["error"].as_str().unwrap().contains("not UTF-8"));
+    let garbled = server.post("/api/v1/events", "{not json").json();
+    assert!(garbled["error"].as_str().unwrap().contains(r#"such as {"agent": "coding""#));
     let session = server.post(
         "/api/v1/sessions",
         r#"{"session_id": "s", "session_type": "first", "status": "complete"}"#,

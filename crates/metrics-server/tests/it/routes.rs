@@ -74,6 +74,11 @@ fn event_filters_select_and_combine() {
     assert_eq!(ids(&server.get("/api/v1/events?limit=1")), ["e3"]);
     let window = "/api/v1/events?since=2026-02-14T10:30:00%2B00:00&until=2026-02-14T12:00:00Z";
     assert_eq!(ids(&server.get(window)), ["e2"]);
+    // The CLI's forms too: a date is its UTC midnight, an age counts back from now.
+    assert_eq!(ids(&server.get("/api/v1/events?since=2026-02-14&until=2026-02-15")).len(), 3);
+    assert_eq!(ids(&server.get("/api/v1/events?until=2026-02-14")), Vec::<String>::new());
+    assert!(ids(&server.get("/api/v1/events?since=1h")).is_empty(), "the seeded events are old");
+    assert_eq!(ids(&server.get("/api/v1/events?since=100000d")).len(), 3);
     let sessions = server.get("/api/v1/sessions?agent=nobody").json();
     assert_eq!(sessions["sessions"], serde_json::json!([]));
 }
@@ -175,4 +180,27 @@ fn every_metric_the_example_grafana_dashboard_queries_is_exported() {
             "{name} is queried by docs/examples/grafana-dashboard.json but not exported"
         );
     }
+}
+
+#[test]
+fn a_wrong_method_gets_405_with_json_and_allow() {
+    let server = seeded();
+    let reply =
+        crate::support::request(&format!("{}/api/v1/agents", server.url), Some(b"{}"), None, &[]);
+    assert_eq!(reply.status, 405, "{}", reply.body);
+    assert_eq!(reply.header("allow"), "GET");
+    assert!(
+        reply.json()["error"].as_str().unwrap().contains("POST is not allowed"),
+        "{}",
+        reply.body
+    );
+}
+
+#[test]
+fn a_byte_order_mark_before_the_json_is_not_an_error() {
+    let server = seeded();
+    let body = "\u{feff}{\"event_id\": \"bom-1\", \"agent\": \"a\", \"status\": \"success\"}";
+    let reply = server.post("/api/v1/events", body);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["recorded"], serde_json::json!(["bom-1"]));
 }
