@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use metrics_store::StoreError;
+use metrics_store::{ErrorClass, StoreError};
 
 /// The documented exit codes (see `agent-metrics --help`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,23 +73,15 @@ impl CliError {
     }
 }
 
+/// The store's own classification of its error (exhaustive in `metrics-store`), mapped to
+/// the exit codes; this match is exhaustive too.
 fn store_class(err: &StoreError) -> ExitClass {
-    match err {
-        StoreError::LockTimeout { .. } => ExitClass::LockTimeout,
-        StoreError::Io { .. } | StoreError::Poisoned { .. } => ExitClass::Io,
-        StoreError::NewerFormat { .. }
-        | StoreError::Invalid { .. }
-        | StoreError::Rejected { .. }
-        | StoreError::Unreadable { .. }
-        | StoreError::TooLarge { .. }
-        | StoreError::NoUsableBackup { .. }
-        | StoreError::NotAStore { .. }
-        | StoreError::UnsafeLink { .. } => ExitClass::InvalidData,
-        StoreError::AlreadyExists { .. }
-        | StoreError::Config { .. }
-        | StoreError::RestoreWouldDiscard { .. } => ExitClass::Usage,
-        // An error a newer store adds is a bug until this table names it.
-        StoreError::EmptyWrite { .. } | _ => ExitClass::Internal,
+    match err.class() {
+        ErrorClass::LockTimeout => ExitClass::LockTimeout,
+        ErrorClass::Io => ExitClass::Io,
+        ErrorClass::InvalidData => ExitClass::InvalidData,
+        ErrorClass::Usage => ExitClass::Usage,
+        ErrorClass::Internal => ExitClass::Internal,
     }
 }
 

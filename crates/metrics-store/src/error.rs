@@ -139,3 +139,44 @@ pub enum StoreError {
         message: String,
     },
 }
+
+/// What kind of failure a [`StoreError`] is, for a front end that maps failures to exit codes
+/// or HTTP statuses. [`StoreError::class`] matches every variant exhaustively here, in the
+/// crate that defines them, so a new variant cannot fall through a front end's wildcard into
+/// "a bug".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Another writer held the lock past the timeout; retrying may succeed.
+    LockTimeout,
+    /// The file system failed (permissions, a full disk, a missing directory, a failed flush).
+    Io,
+    /// The data (a file, a backup, an update's result) cannot be used as it is.
+    InvalidData,
+    /// The caller asked for something that is refused as asked (create over a store, a
+    /// restore that would discard a sound file, bad settings).
+    Usage,
+    /// A bug of this crate.
+    Internal,
+}
+
+impl StoreError {
+    /// This error's [`ErrorClass`].
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            StoreError::LockTimeout { .. } => ErrorClass::LockTimeout,
+            StoreError::Io { .. } | StoreError::Poisoned { .. } => ErrorClass::Io,
+            StoreError::NewerFormat { .. }
+            | StoreError::Invalid { .. }
+            | StoreError::Rejected { .. }
+            | StoreError::Unreadable { .. }
+            | StoreError::TooLarge { .. }
+            | StoreError::NoUsableBackup { .. }
+            | StoreError::NotAStore { .. }
+            | StoreError::UnsafeLink { .. } => ErrorClass::InvalidData,
+            StoreError::AlreadyExists { .. }
+            | StoreError::Config { .. }
+            | StoreError::RestoreWouldDiscard { .. } => ErrorClass::Usage,
+            StoreError::EmptyWrite { .. } => ErrorClass::Internal,
+        }
+    }
+}

@@ -24,7 +24,7 @@ pub use crate::check::{CheckReport, FileCheck, Verdict};
 pub use crate::config::{
     DEFAULT_FILE_NAME, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, Durability, StoreBuilder,
 };
-pub use crate::error::StoreError;
+pub use crate::error::{ErrorClass, StoreError};
 pub use crate::journal::{
     CheckpointPolicy, DEFAULT_CHECKPOINT_AGE, DEFAULT_CHECKPOINT_ENTRIES, JournalReport,
 };

@@ -639,35 +639,53 @@ impl TimedStore<'_> {
 
     /// As [`MetricsStore::record_event`].
     pub fn record_event(&self, event: AgentEvent) -> Result<RecordOutcome, StoreError> {
-        if let Some(outcome) = self.append(std::slice::from_ref(&event))? {
-            return Ok(if outcome.recorded == 0 {
-                RecordOutcome::Duplicate
-            } else {
-                RecordOutcome::Recorded { evicted: 0 }
-            });
-        }
-        let limits = self.store.config.limits;
-        self.store.transact(self.timeout, |state| {
-            match state.record_event(event.clone(), &limits).map_err(|err| self.invalid(err))? {
+        let store = self.store;
+        let limits = store.config.limits;
+        let events = std::slice::from_ref(&event);
+        // One lock hold, as for a batch.
+        store.with_attempts(self.timeout, |writer, file_lock| {
+            match store.append_events_locked(writer, file_lock, events)? {
+                Attempt::Done(Some(outcome)) => {
+                    return Ok(Attempt::Done(if outcome.recorded == 0 {
+                        RecordOutcome::Duplicate
+                    } else {
+                        RecordOutcome::Recorded { evicted: 0 }
+                    }));
+                }
+                Attempt::LockLost => return Ok(Attempt::LockLost),
+                Attempt::Done(None) => {}
+            }
+            store.transact_locked(writer, file_lock, &mut |state| match state
+                .record_event(event.clone(), &limits)
+                .map_err(|err| self.invalid(err))?
+            {
                 RecordOutcome::Duplicate => Ok(Change::Unchanged(RecordOutcome::Duplicate)),
                 recorded => Ok(Change::Write(recorded)),
-            }
+            })
         })
     }
 
     /// As [`MetricsStore::record_events`].
     pub fn record_events(&self, events: Vec<AgentEvent>) -> Result<BatchOutcome, StoreError> {
-        if let Some(outcome) = self.append(&events)? {
-            return Ok(outcome);
-        }
-        let limits = self.store.config.limits;
-        self.store.transact(self.timeout, |state| {
-            let outcome =
-                state.record_events(events.clone(), &limits).map_err(|err| self.invalid(err))?;
-            Ok(if outcome.recorded > 0 {
-                Change::Write(outcome)
-            } else {
-                Change::Unchanged(outcome)
+        let store = self.store;
+        let limits = store.config.limits;
+        // One lock hold: the mode is decided under it (a journal to append to, or not), and
+        // the whole-file write runs in the same hold, so the mode cannot change in between.
+        store.with_attempts(self.timeout, |writer, file_lock| {
+            match store.append_events_locked(writer, file_lock, &events)? {
+                Attempt::Done(Some(outcome)) => return Ok(Attempt::Done(outcome)),
+                Attempt::LockLost => return Ok(Attempt::LockLost),
+                Attempt::Done(None) => {}
+            }
+            store.transact_locked(writer, file_lock, &mut |state| {
+                let outcome = state
+                    .record_events(events.clone(), &limits)
+                    .map_err(|err| self.invalid(err))?;
+                Ok(if outcome.recorded > 0 {
+                    Change::Write(outcome)
+                } else {
+                    Change::Unchanged(outcome)
+                })
             })
         })
     }
@@ -686,31 +704,25 @@ impl TimedStore<'_> {
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let store = self.store;
-        let appended = store.with_attempts(self.timeout, |writer, file_lock| {
-            store.append_session_locked(writer, file_lock, &mut build)
-        })?;
-        if let Some(outcome) = appended {
-            return Ok(outcome);
-        }
-        let limits = self.store.config.limits;
-        let path = &self.store.path;
-        self.store.transact(self.timeout, |state| {
-            let session = build(state).map_err(|source| StoreError::Rejected {
-                path: path.clone(),
-                source: source.into(),
-            })?;
-            match state.record_session(session, &limits).map_err(|err| self.invalid(err))? {
-                RecordOutcome::Duplicate => Ok(Change::Unchanged(RecordOutcome::Duplicate)),
-                recorded => Ok(Change::Write(recorded)),
-            }
-        })
-    }
-
-    /// In journal mode, appends `events` to the journal; `None` in whole-file mode.
-    fn append(&self, events: &[AgentEvent]) -> Result<Option<BatchOutcome>, StoreError> {
-        let store = self.store;
+        let limits = store.config.limits;
+        let path = &store.path;
+        // One lock hold, as for events.
         store.with_attempts(self.timeout, |writer, file_lock| {
-            store.append_events_locked(writer, file_lock, events)
+            match store.append_session_locked(writer, file_lock, &mut build)? {
+                Attempt::Done(Some(outcome)) => return Ok(Attempt::Done(outcome)),
+                Attempt::LockLost => return Ok(Attempt::LockLost),
+                Attempt::Done(None) => {}
+            }
+            store.transact_locked(writer, file_lock, &mut |state| {
+                let session = build(state).map_err(|source| StoreError::Rejected {
+                    path: path.clone(),
+                    source: source.into(),
+                })?;
+                match state.record_session(session, &limits).map_err(|err| self.invalid(err))? {
+                    RecordOutcome::Duplicate => Ok(Change::Unchanged(RecordOutcome::Duplicate)),
+                    recorded => Ok(Change::Write(recorded)),
+                }
+            })
         })
     }
 

@@ -315,3 +315,26 @@ fn an_append_on_a_damaged_file_recovers_it_before_acknowledging() {
     assert!(loaded.fallback.is_none());
     assert_eq!(ids(&loaded.state), ["a", "b", "c"], "nothing acknowledged was lost");
 }
+
+/// One lock acquisition per write in either mode (the mode is decided under the lock, once),
+/// so `StoreStats::lock_acquisitions` counts writes and a mode switch cannot fall between a
+/// probe and the write.
+#[test]
+fn each_write_takes_the_lock_once_in_either_mode() {
+    let (_dir, path) = crate::support::scratch();
+    let store = crate::support::store(
+        &path,
+        metrics_types::Limits::DEFAULT,
+        metrics_store::Durability::NoSyncTestsOnly,
+    );
+    let before = store.stats().lock_acquisitions;
+    let _ = store.record_event(crate::support::event("w1", "a")).unwrap();
+    let _ = store.record_events(vec![crate::support::event("w2", "a")]).unwrap();
+    let _ = store.record_session(crate::support::session("s-w")).unwrap();
+    assert_eq!(store.stats().lock_acquisitions - before, 3, "whole-file mode");
+    store.set_storage_mode(metrics_types::StorageMode::Journal).unwrap();
+    let before = store.stats().lock_acquisitions;
+    let _ = store.record_event(crate::support::event("j1", "a")).unwrap();
+    let _ = store.record_events(vec![crate::support::event("j2", "a")]).unwrap();
+    assert_eq!(store.stats().lock_acquisitions - before, 2, "journal mode");
+}
