@@ -191,7 +191,7 @@ fn replace_checked(
                 .unwrap_or(Error::LockLost { path: lock.path().to_owned() }));
         }
     }
-    let committed = injected("atomic-fs::rename").and_then(|()| fs.rename(temp.path(), target));
+    let committed = fs.rename(temp.path(), target);
     if let Err(source) = committed {
         if let Some(rotation) = rotation {
             rotation.roll_back();
@@ -229,9 +229,7 @@ fn flush_directory_of(
         return Ok(());
     }
     let dir = directory_of(path);
-    injected("atomic-fs::sync-dir")
-        .and_then(|()| fs.sync_dir(&dir))
-        .map_err(|source| Error::Sync { path: dir, source })
+    fs.sync_dir(&dir).map_err(|source| Error::Sync { path: dir, source })
 }
 
 /// With [`Durability::Full`], flushes a file's data, once: a failed flush is final
@@ -250,20 +248,7 @@ pub(crate) fn flush_file(
 
 /// Flushes the new contents, once: a failed flush is final ([`Error::Sync`]).
 fn sync_file(fs: &dyn FileSystem, file: &std::fs::File, path: &Path) -> Result<(), Error> {
-    injected("atomic-fs::sync-file")
-        .and_then(|()| fs.sync_file(file))
-        .map_err(|source| Error::Sync { path: path.to_owned(), source })
-}
-
-/// A failure configured for the named point by a test (feature `failpoints`), as the I/O error
-/// `EIO`; always `Ok` otherwise.
-fn injected(name: &str) -> std::io::Result<()> {
-    #[cfg(feature = "failpoints")]
-    if fail::eval(name, |_| ()).is_some() {
-        return Err(std::io::Error::from_raw_os_error(5));
-    }
-    let _ = name;
-    Ok(())
+    fs.sync_file(file).map_err(|source| Error::Sync { path: path.to_owned(), source })
 }
 
 /// Keeps the current contents of `path` at `aside` (a hard link, never a copy), so that

@@ -1,5 +1,4 @@
-//! The roles a re-executed test binary plays: a writer process recording events, and a
-//! process whose flushes fail (failure points are process-wide, so they live in a child).
+//! The role a re-executed test binary plays: a writer process recording events.
 
 use std::path::Path;
 use std::process::{Child, Command};
@@ -18,17 +17,6 @@ pub(crate) fn spawn_writer(path: &Path, name: &str, count: usize) -> Child {
         .unwrap()
 }
 
-/// Runs this binary as a child playing `role` on `path`, and returns whether it succeeded.
-pub(crate) fn run_role(role: &str, path: &Path) -> bool {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child::entry", "--nocapture", "--test-threads=1", "--quiet"])
-        .env("METRICS_STORE_CHILD", role)
-        .env("METRICS_STORE_ARGS", path.display().to_string())
-        .status()
-        .unwrap()
-        .success()
-}
-
 #[test]
 fn entry() {
     let Ok(role) = std::env::var("METRICS_STORE_CHILD") else { return };
@@ -36,7 +24,6 @@ fn entry() {
     let args: Vec<&str> = args.split('\n').collect();
     match role.as_str() {
         "writer" => writer(&args),
-        "failing-flush" => crate::faults::failing_flush(Path::new(args[0])),
         other => panic!("unknown role {other}"),
     }
     std::process::exit(0);

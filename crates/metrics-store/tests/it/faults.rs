@@ -7,7 +7,6 @@ use atomic_fs::FileLock;
 use metrics_store::{Durability, MetricsStore, StoreError};
 use metrics_types::{AgentEvent, EventStatus, Limits, NewAgentEvent};
 
-use crate::child::run_role;
 use crate::support::{at, event, names, plant, scratch, store};
 
 #[test]
@@ -153,50 +152,6 @@ fn bad_configuration_is_refused() {
         .open()
         .unwrap_err();
     assert!(matches!(err, StoreError::Config { .. }), "{err}");
-}
-
-/// In a child process: a failed directory flush fails the update and poisons the handle; a
-/// failed rename does not poison it; a new handle writes again.
-pub(crate) fn failing_flush(path: &std::path::Path) {
-    let scenario = fail::FailScenario::setup();
-    let store = MetricsStore::open(path).unwrap();
-    let _ = store.record_event(event("before", "a")).unwrap();
-
-    fail::cfg("atomic-fs::rename", "return").unwrap();
-    let err = store.record_event(event("rename", "a")).unwrap_err();
-    assert!(matches!(err, StoreError::Io { .. }), "{err}");
-    fail::remove("atomic-fs::rename");
-    let _ = store.record_event(event("after-rename", "a")).unwrap();
-
-    fail::cfg("atomic-fs::sync-dir", "return").unwrap();
-    let err = store.record_event(event("unflushed", "a")).unwrap_err();
-    assert!(err.to_string().contains("must not be retried"), "{err}");
-    fail::remove("atomic-fs::sync-dir");
-    match store.record_event(event("refused", "a")) {
-        Err(StoreError::Poisoned { .. }) => {}
-        other => panic!("expected the handle to be poisoned, got {other:?}"),
-    }
-    let fresh = MetricsStore::open(path).unwrap();
-    let _ = fresh.record_event(event("fresh", "a")).unwrap();
-    scenario.teardown();
-}
-
-#[test]
-fn a_failed_flush_is_final_for_the_handle() {
-    let (_dir, path) = scratch();
-    assert!(run_role("failing-flush", &path), "the child's assertions failed");
-    let ids: Vec<String> = MetricsStore::open(&path)
-        .unwrap()
-        .load()
-        .unwrap()
-        .state
-        .events()
-        .iter()
-        .map(|event| event.event_id().to_owned())
-        .collect();
-    // The failed rename wrote nothing; the unflushed write was renamed into place before its
-    // directory flush failed (visible, but reported as failed); the refused one never ran.
-    assert_eq!(ids, ["before", "after-rename", "unflushed", "fresh"]);
 }
 
 #[test]

@@ -106,6 +106,13 @@ fn check(dir: &Path, fault: Fault, call: &SeamCall) -> Result<(), String> {
                     return Err(format!("the backup changed: {source}"));
                 }
             }
+            if !source.is_sync_failure() && fault.persistence == Persistence::Once {
+                // Only a failed flush is final: after any other failure the same handle
+                // writes again.
+                let _ = store
+                    .record_event(event("e-again", "coding"))
+                    .map_err(|err| format!("after {source} the handle refused: {err}"))?;
+            }
             if source.is_sync_failure() {
                 match store.record_event(event("e4", "coding")) {
                     Err(StoreError::Poisoned { .. }) => {}
