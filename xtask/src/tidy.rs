@@ -464,3 +464,30 @@ fn docs_lines_are_at_most_200_characters() {
     let lines = architecture.lines().count();
     assert!(lines <= 200, "docs/ARCHITECTURE.md has {lines} lines; keep it a map (at most 200)");
 }
+
+/// No test machinery in the product: the `agent-metrics` binary, built as users build it (no
+/// dev-dependencies), enables no `simulation` feature of `atomic-fs` (the simulated disk) and
+/// pulls in no failure-injection crate.
+#[test]
+fn the_product_builds_without_test_machinery() {
+    let output = cargo(&[
+        "tree",
+        "-p",
+        "agent-metrics",
+        "-e",
+        "normal,build,features",
+        "--prefix",
+        "none",
+        "--offline",
+    ])
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let tree = String::from_utf8_lossy(&output.stdout);
+    assert!(tree.contains("agent-metrics-atomic-fs v"), "the tree was read: {tree}");
+    let offending: Vec<&str> = tree
+        .lines()
+        .filter(|line| line.contains("feature \"simulation\"") || line.starts_with("fail v"))
+        .collect();
+    assert!(offending.is_empty(), "test machinery in the product: {offending:?}");
+}
