@@ -59,6 +59,16 @@ pub(crate) fn check(server: &Served, out: &Path) -> Result<(), String> {
     if charts != json!(3) {
         return Err(format!("expected 3 charts, found {charts}"));
     }
+    // Every agent in the success chart, the one that fails first (coding: 1 error in 3).
+    let success_rows = browser.eval(
+        "Array.from(document.querySelectorAll('#chart-success text')).filter((_, i) => i % 2 === 0).map(t => t.textContent)",
+    )?;
+    let success_rows = success_rows.as_array().cloned().unwrap_or_default();
+    if success_rows.len() != 3 || success_rows.first() != Some(&json!("coding")) {
+        return Err(format!(
+            "the success chart should list all 3 agents, worst first: {success_rows:?}"
+        ));
+    }
     screenshot(&mut browser, &out.join("dashboard-1280.png"))?;
 
     // A write by another process shows up without a reload.

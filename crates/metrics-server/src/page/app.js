@@ -19,7 +19,13 @@ function svg(tag, attrs) {
   return node;
 }
 
-const usd = (n) => "$" + (Number(n) || 0).toFixed(Math.abs(n) >= 100 ? 0 : 2);
+// As the CLI shows money: cents from a dollar up (with thousands separators), four decimals
+// below, so the page and `agent-metrics status` agree to the cent.
+function usd(n) {
+  const v = Number(n) || 0;
+  if (Math.abs(v) < 1) return "$" + (Math.abs(v) < 0.00005 ? 0 : v).toFixed(4);
+  return "$" + v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
 const count = (n) => (Number(n) || 0).toLocaleString("en-US");
 function duration(seconds) {
   const s = Number(seconds) || 0;
@@ -132,8 +138,9 @@ function chartEvents(events) {
     chart.appendChild(svg("rect", { x: i * w + 0.5, y: H - hOk - hBad, width: Math.max(w - 1, 0.5), height: hBad, fill: "var(--bad)" }));
   }
   const label = svg("text", { x: 0, y: H + 12, "font-size": 10, fill: "var(--muted)" });
-  label.textContent = utc(new Date(first * hour).toISOString()) + " … " +
-    utc(new Date((last + 1) * hour).toISOString()) + " (max " + max + "/h)";
+  // The hours shown, by their start: the last bar is the hour of the latest event.
+  label.textContent = "hours " + utc(new Date(first * hour).toISOString()) + " … " +
+    utc(new Date(last * hour).toISOString()).slice(11) + " UTC (max " + max + "/h)";
   chart.appendChild(label);
   $("chart-events").replaceChildren(chart);
 }
@@ -155,9 +162,13 @@ function chartCost(events) {
   $("chart-cost").replaceChildren(chart);
 }
 
+// Every agent, worst first (lowest success rate, then most invocations), so the one that
+// fails most is never hidden below a cut.
 function chartSuccess(agents) {
   if (agents.length === 0) return emptyChart("chart-success", "no agents yet");
-  const shown = agents.slice(0, 8);
+  const shown = agents.slice().sort((a, b) =>
+    a.success_rate - b.success_rate || b.total_invocations - a.total_invocations ||
+    a.agent_name.localeCompare(b.agent_name));
   const W = 300, rowH = 18, H = shown.length * rowH;
   const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "success rate per agent" });
   shown.forEach((a, i) => {
