@@ -32,7 +32,8 @@ pub(crate) fn check_load_state(data: &[u8]) {
 /// The journal parser on any bytes: never panics; good records follow each other within the
 /// valid length, and each is then checked as an entry.
 pub(crate) fn check_journal(data: &[u8]) {
-    let (records, valid_len, torn, _damage) = atomic_fs::journal::parse_journal(data);
+    let atomic_fs::journal::ParsedJournal { records, valid_len, torn_tail: torn, .. } =
+        atomic_fs::journal::parse_journal(data);
     assert!(valid_len <= data.len() as u64);
     assert_eq!(torn.is_some(), valid_len < data.len() as u64);
     for pair in records.windows(2) {

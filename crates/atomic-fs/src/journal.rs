@@ -177,9 +177,21 @@ pub fn decode_record(line: &[u8]) -> Result<JournalRecord, RecordError> {
 /// The problem of a last line without its newline: a torn write.
 const NO_END: &str = "the line has no end";
 
+/// A journal's bytes, split (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedJournal {
+    /// The good records, in file order.
+    pub records: Vec<JournalRecord>,
+    /// The length up to the end of the last good record.
+    pub valid_len: u64,
+    /// Bytes after the last good record that a crash left, if any.
+    pub torn_tail: Option<u64>,
+    /// Lines before the last good record that are not good records.
+    pub damage: Vec<JournalDamage>,
+}
+
 /// Splits a journal's bytes into good records, a torn tail and damage (see the module docs).
-/// `(records, valid_len, torn_tail, damage)`.
-pub fn parse_journal(bytes: &[u8]) -> (Vec<JournalRecord>, u64, Option<u64>, Vec<JournalDamage>) {
+pub fn parse_journal(bytes: &[u8]) -> ParsedJournal {
     let mut records: Vec<JournalRecord> = Vec::new();
     let mut damage = Vec::new();
     // Bad lines are only known to be damage once a good line follows them.
@@ -239,7 +251,7 @@ pub fn parse_journal(bytes: &[u8]) -> (Vec<JournalRecord>, u64, Option<u64>, Vec
     // last two records into one failing line, and cutting it off would lose one that was
     // acknowledged. Readers skip it either way; a writer keeps the journal aside.
     damage.extend(pending_bad.into_iter().filter(|bad| bad.problem != NO_END));
-    (records, valid_len, torn_tail, damage)
+    ParsedJournal { records, valid_len, torn_tail, damage }
 }
 
 /// Reads the journal at `path`, refusing more than `max_len` bytes. `Ok(None)` when there is
@@ -249,7 +261,7 @@ pub fn read_journal(path: &Path, max_len: u64) -> Result<Option<Journal>, Error>
     let Some(contents) = crate::read(path, max_len)? else {
         return Ok(None);
     };
-    let (records, valid_len, torn_tail, damage) = parse_journal(&contents.bytes);
+    let ParsedJournal { records, valid_len, torn_tail, damage } = parse_journal(&contents.bytes);
     Ok(Some(Journal {
         records,
         valid_len,

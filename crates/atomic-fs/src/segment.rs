@@ -163,9 +163,21 @@ fn frame_at(bytes: &[u8], offset: usize) -> AtOffset<'_> {
     AtOffset::Good { payload, end: offset + end }
 }
 
-/// Splits a segment's bytes into good frames, a torn tail and damage (see the module docs):
-/// `(frames, valid_len, torn_tail, damage)`.
-pub fn parse_segment(bytes: &[u8]) -> (Vec<Frame>, u64, Option<u64>, Vec<SegmentDamage>) {
+/// A segment's bytes, split (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedSegment {
+    /// The good frames, in file order.
+    pub frames: Vec<Frame>,
+    /// The length up to the end of the last good frame.
+    pub valid_len: u64,
+    /// Bytes after the last good frame, if any.
+    pub torn_tail: Option<u64>,
+    /// Damaged ranges before the last good frame.
+    pub damage: Vec<SegmentDamage>,
+}
+
+/// Splits a segment's bytes into good frames, a torn tail and damage (see the module docs).
+pub fn parse_segment(bytes: &[u8]) -> ParsedSegment {
     let mut frames = Vec::new();
     let mut damage = Vec::new();
     let mut valid_len = 0usize;
@@ -202,7 +214,7 @@ pub fn parse_segment(bytes: &[u8]) -> (Vec<Frame>, u64, Option<u64>, Vec<Segment
         }
     }
     let torn_tail = (valid_len < bytes.len()).then(|| (bytes.len() - valid_len) as u64);
-    (frames, valid_len as u64, torn_tail, damage)
+    ParsedSegment { frames, valid_len: valid_len as u64, torn_tail, damage }
 }
 
 /// The first offset at or after `from` where a whole, good frame starts.
@@ -226,7 +238,7 @@ pub fn read_segment(path: &Path, max_len: u64) -> Result<Option<Segment>, Error>
     let Some(contents) = crate::read(path, max_len)? else {
         return Ok(None);
     };
-    let (frames, valid_len, torn_tail, damage) = parse_segment(&contents.bytes);
+    let ParsedSegment { frames, valid_len, torn_tail, damage } = parse_segment(&contents.bytes);
     Ok(Some(Segment {
         frames,
         valid_len,

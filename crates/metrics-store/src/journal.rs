@@ -683,7 +683,7 @@ impl MetricsStore {
     /// Writes `bytes` durably to a new `X.journal.LABEL-TIMESTAMP[-N]` (never over an
     /// existing one); returns its path.
     fn write_aside(&self, label: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
-        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+        let stamp = crate::recover::aside_stamp();
         let config = ReplaceConfig { durability: self.fs_durability(), backup: Backup::None };
         for attempt in 0..1000 {
             let suffix = if attempt == 0 {
@@ -711,24 +711,28 @@ impl MetricsStore {
         &self,
         writer: &mut Writer,
         file_lock: &FileLock,
-        marker: Option<JournalEntry>,
+        finish: JournalFinish,
         written: FileIdentity,
         plan: JournalPlan,
     ) -> Result<(), StoreError> {
         writer.journal = None;
         let durability = self.fs_durability();
-        let Some(mut marker) = marker else {
-            let removed = atomic_fs::remove(&self.journal_path, durability);
-            return self.journal_write_result(writer, removed);
+        let (snapshot_sequence, event_ids) = match finish {
+            JournalFinish::Remove => {
+                let removed = atomic_fs::remove(&self.journal_path, durability);
+                return self.journal_write_result(writer, removed);
+            }
+            JournalFinish::Checkpoint { snapshot_sequence, event_ids } => {
+                (snapshot_sequence, event_ids)
+            }
         };
-        if let JournalEntry::Checkpoint { file_fingerprint, .. } = &mut marker {
-            *file_fingerprint = Some(written.fingerprint());
-        }
-        let JournalEntry::Checkpoint { snapshot_sequence, event_ids, .. } = &marker else {
-            unreachable!("the caller passes a checkpoint marker");
+        let marker = JournalEntry::Checkpoint {
+            snapshot_sequence,
+            event_ids: event_ids.clone(),
+            file_fingerprint: Some(written.fingerprint()),
         };
         let marker_sequence =
-            plan.retained.first().map_or(*snapshot_sequence, |first| first.sequence - 1);
+            plan.retained.first().map_or(snapshot_sequence, |first| first.sequence - 1);
         let mut bytes = log::encode_record(marker_sequence, &marker.to_json())
             .expect("compact JSON never holds a raw newline");
         for record in &plan.retained {
@@ -739,14 +743,14 @@ impl MetricsStore {
         let config = ReplaceConfig { durability, backup: Backup::None };
         let replaced = atomic_fs::replace_locked(&self.journal_path, &bytes, &config, file_lock);
         let next_sequence =
-            plan.retained.last().map_or(*snapshot_sequence, |last| last.sequence) + 1;
+            plan.retained.last().map_or(snapshot_sequence, |last| last.sequence) + 1;
         let index = |replaced: atomic_fs::Replaced| JournalIndex {
             identity: replaced.identity,
             _file: replaced.file,
             appender: None,
             file_fingerprint: Some(written.fingerprint()),
             next_sequence,
-            event_ids: event_ids.iter().cloned().collect(),
+            event_ids: event_ids.into_iter().collect(),
             pending: 0,
             oldest_pending: None,
             clean: true,
@@ -802,6 +806,35 @@ fn lost_message(lost: &[String]) -> String {
         lost.len(),
         lost.join(", ")
     )
+}
+
+/// What a whole-file write does to the journal once the file is committed.
+#[derive(Debug)]
+pub(crate) enum JournalFinish {
+    /// Whole-file mode: remove a journal left over.
+    Remove,
+    /// Journal mode: replace it by a fresh one, starting with this checkpoint's marker (the
+    /// committed file's watermark and the event ids it knows) and the entries just folded.
+    Checkpoint {
+        /// The committed file's watermark.
+        snapshot_sequence: u64,
+        /// Every event id the committed file knows.
+        event_ids: Vec<String>,
+    },
+}
+
+impl JournalFinish {
+    /// What to do after committing `state`.
+    pub(crate) fn after(state: &DashboardState) -> JournalFinish {
+        if state.storage().mode == StorageMode::Journal {
+            JournalFinish::Checkpoint {
+                snapshot_sequence: state.storage().journal_sequence,
+                event_ids: state.known_event_ids(),
+            }
+        } else {
+            JournalFinish::Remove
+        }
+    }
 }
 
 /// What a whole-file write must do to the journal once the file is committed.

@@ -322,7 +322,7 @@ impl MetricsStore {
         label: &str,
         keep: fn(&Path, &Path, atomic_fs::Durability) -> Result<(), atomic_fs::Error>,
     ) -> Result<PathBuf, StoreError> {
-        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+        let stamp = aside_stamp();
         for attempt in 0..1000 {
             let suffix = if attempt == 0 {
                 format!(".{label}-{stamp}")
@@ -355,6 +355,13 @@ impl MetricsStore {
     pub(crate) fn newer_format(&self, found: u64) -> StoreError {
         StoreError::NewerFormat { path: self.path.clone(), found, supported: FORMAT_VERSION }
     }
+}
+
+/// The time in the name of every file set aside (`NAME.corrupt-`, `.replaced-`,
+/// `.journal.torn-`, `.lost-`, `.refused-`): UTC, to the second (`20261205T021925Z`); a
+/// second file of the same second gets `-1`, `-2`, ...
+pub(crate) fn aside_stamp() -> String {
+    jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string()
 }
 
 /// What replacing `current` with `restored` would discard, in words.

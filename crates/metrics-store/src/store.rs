@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use atomic_fs::{Backup, FileIdentity, FileLock, ReplaceConfig};
 use metrics_types::{
-    AgentEvent, BatchOutcome, DashboardState, JournalEntry, RecordOutcome, SessionSummary,
-    StorageMode, Timestamp,
+    AgentEvent, BatchOutcome, DashboardState, RecordOutcome, SessionSummary, StorageMode, Timestamp,
 };
 
 use crate::StoreError;
@@ -502,14 +501,14 @@ impl MetricsStore {
             return Err(StoreError::Invalid { path: self.path.clone(), source });
         }
         let has_journal = state.storage().mode == StorageMode::Journal;
-        let marker = has_journal.then(|| JournalEntry::checkpoint_of(&state));
+        let finish = crate::journal::JournalFinish::after(&state);
         let Some(written) =
             self.commit(writer, Some(file_lock), state, Backup::PreviousGeneration)?
         else {
             return Ok(Attempt::LockLost);
         };
         if plan.exists || has_journal {
-            self.finish_journal(writer, file_lock, marker, written, plan)?;
+            self.finish_journal(writer, file_lock, finish, written, plan)?;
         }
         Ok(Attempt::Done(value))
     }

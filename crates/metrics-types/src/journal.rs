@@ -110,23 +110,9 @@ impl JournalEntry {
     /// The marker a checkpoint starts a fresh journal with: `state`'s watermark and every
     /// event id it knows (its events' and those its profiles remember as recent).
     pub fn checkpoint_of(state: &DashboardState) -> JournalEntry {
-        let mut seen = HashSet::new();
-        let event_ids = state
-            .events
-            .iter()
-            .map(|event| event.event_id.as_str())
-            .chain(
-                state
-                    .agents
-                    .values()
-                    .flat_map(|profile| profile.recent_events.iter().map(String::as_str)),
-            )
-            .filter(|id| seen.insert(*id))
-            .map(str::to_owned)
-            .collect();
         JournalEntry::Checkpoint {
             snapshot_sequence: state.storage().journal_sequence,
-            event_ids,
+            event_ids: state.known_event_ids(),
             file_fingerprint: None,
         }
     }
@@ -319,6 +305,19 @@ impl DashboardState {
             }
         }
         folded
+    }
+
+    /// Every event id this state knows, once each: its events' and those its profiles remember
+    /// as recent (what a checkpoint marker lists).
+    pub fn known_event_ids(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
+        self.events
+            .iter()
+            .map(|event| event.event_id.as_str())
+            .chain(self.agents.values().flat_map(|p| p.recent_events.iter().map(String::as_str)))
+            .filter(|id| seen.insert(*id))
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The event ids of `marker_ids` (a checkpoint marker's) that this state knows nowhere:

@@ -54,7 +54,7 @@ fn malformed_lines_are_refused() {
 #[test]
 fn a_clean_journal_has_every_record_and_no_tail() {
     let bytes = lines(&[(5, "a"), (6, "b"), (7, "c")]);
-    let (records, valid_len, torn, damage) = parse_journal(&bytes);
+    let ParsedJournal { records, valid_len, torn_tail: torn, damage, .. } = parse_journal(&bytes);
     assert_eq!(sequences(&records), [5, 6, 7]);
     assert_eq!(valid_len, bytes.len() as u64);
     assert_eq!((torn, damage), (None, vec![]));
@@ -71,7 +71,8 @@ fn a_cut_or_zero_filled_last_line_is_a_torn_tail_not_damage() {
             if zero_filled {
                 bytes.resize(good.len() + last.len(), 0);
             }
-            let (records, valid_len, torn, damage) = parse_journal(&bytes);
+            let ParsedJournal { records, valid_len, torn_tail: torn, damage, .. } =
+                parse_journal(&bytes);
             assert_eq!(sequences(&records), [1, 2], "kept {kept}");
             assert_eq!(valid_len, good.len() as u64);
             assert_eq!(torn, Some((bytes.len() - good.len()) as u64));
@@ -88,7 +89,7 @@ fn a_whole_last_line_failing_its_checksum_is_damage_not_a_torn_tail() {
     let end = last.len() - 2;
     last[end] = b'x';
     bytes.extend_from_slice(&last);
-    let (records, valid_len, torn, damage) = parse_journal(&bytes);
+    let ParsedJournal { records, valid_len, torn_tail: torn, damage, .. } = parse_journal(&bytes);
     assert_eq!(sequences(&records), [1, 2]);
     assert_eq!((valid_len, torn), (good_len as u64, Some(last.len() as u64)));
     assert_eq!(damage.len(), 1, "a crash cannot leave a whole line that fails");
@@ -100,7 +101,7 @@ fn a_flipped_newline_that_merges_the_last_two_records_is_damage() {
     let mut bytes = lines(&[(1, "a"), (2, "b"), (3, "c")]);
     let newline = lines(&[(1, "a"), (2, "b")]).len() - 1;
     bytes[newline] = b'*';
-    let (records, _, _, damage) = parse_journal(&bytes);
+    let ParsedJournal { records, damage, .. } = parse_journal(&bytes);
     assert_eq!(sequences(&records), [1]);
     assert_eq!(damage.len(), 1, "the acknowledged record 2 is not silently cut off");
 }
@@ -113,7 +114,7 @@ fn a_bad_line_before_good_ones_is_damage_and_the_good_ones_are_kept() {
     bad[0] = b'9';
     bytes.extend_from_slice(&bad);
     bytes.extend_from_slice(&lines(&[(3, "c"), (4, "d")]));
-    let (records, valid_len, torn, damage) = parse_journal(&bytes);
+    let ParsedJournal { records, valid_len, torn_tail: torn, damage, .. } = parse_journal(&bytes);
     assert_eq!(sequences(&records), [1, 3, 4], "every line checks itself");
     assert_eq!((valid_len, torn), (bytes.len() as u64, None));
     assert_eq!(damage.len(), 1);
@@ -125,7 +126,7 @@ fn a_bad_line_before_good_ones_is_damage_and_the_good_ones_are_kept() {
 fn a_sequence_that_does_not_follow_is_damage() {
     for order in [[1, 3], [2, 2], [5, 4]] {
         let bytes = lines(&[(order[0], "a"), (order[1], "b"), (order[1] + 10, "c")]);
-        let (records, _, _, damage) = parse_journal(&bytes);
+        let ParsedJournal { records, damage, .. } = parse_journal(&bytes);
         assert_eq!(sequences(&records), [order[0]], "{order:?}");
         assert_eq!(damage.len(), 2, "{order:?}: {damage:?}");
         assert!(damage[0].problem.contains("does not follow"), "{}", damage[0].problem);
@@ -134,7 +135,7 @@ fn a_sequence_that_does_not_follow_is_damage() {
 
 #[test]
 fn an_empty_file_is_a_journal_without_records() {
-    let (records, valid_len, torn, damage) = parse_journal(b"");
+    let ParsedJournal { records, valid_len, torn_tail: torn, damage, .. } = parse_journal(b"");
     assert!(records.is_empty() && damage.is_empty());
     assert_eq!((valid_len, torn), (0, None));
 }
@@ -142,7 +143,7 @@ fn an_empty_file_is_a_journal_without_records() {
 /// The invariants of a parse, whatever the bytes: good records follow each other, none ends
 /// past `valid_len`, and a torn tail is exactly what follows the last good record.
 fn check_parse(bytes: &[u8]) -> Result<(), TestCaseError> {
-    let (records, valid_len, torn, damage) = parse_journal(bytes);
+    let ParsedJournal { records, valid_len, torn_tail: torn, damage, .. } = parse_journal(bytes);
     prop_assert!(valid_len <= bytes.len() as u64);
     prop_assert_eq!(torn, (valid_len < bytes.len() as u64).then(|| bytes.len() as u64 - valid_len));
     for pair in records.windows(2) {
@@ -182,13 +183,13 @@ proptest! {
             .map(|(index, payload)| encode_record(first + index as u64, payload.as_bytes()).unwrap())
             .collect();
         let whole: Vec<u8> = lines.concat();
-        let (records, valid_len, torn, damage) = parse_journal(&whole);
+        let ParsedJournal { records, valid_len, torn_tail: torn, damage, .. } = parse_journal(&whole);
         prop_assert_eq!(records.len(), lines.len());
         prop_assert_eq!((valid_len, torn, damage.len()), (whole.len() as u64, None, 0));
 
         let last_start = whole.len() - lines.last().unwrap().len();
         let cut_at = last_start + cut.index(lines.last().unwrap().len());
-        let (records, valid_len, torn, damage) = parse_journal(&whole[..cut_at]);
+        let ParsedJournal { records, valid_len, torn_tail: torn, damage, .. } = parse_journal(&whole[..cut_at]);
         prop_assert_eq!(records.len(), lines.len() - 1);
         prop_assert_eq!(valid_len, last_start as u64);
         prop_assert_eq!(torn, (cut_at > last_start).then(|| (cut_at - last_start) as u64));
@@ -198,7 +199,7 @@ proptest! {
         let position = flip.index(flipped.len());
         flipped[position] ^= 0x20;
         check_parse(&flipped)?;
-        let (records, _, torn, damage) = parse_journal(&flipped);
+        let ParsedJournal { records, torn_tail: torn, damage, .. } = parse_journal(&flipped);
         // One flipped byte costs one record, or two when it was a newline (merging them).
         prop_assert!(records.len() + 2 >= lines.len());
         if records.len() < lines.len() {

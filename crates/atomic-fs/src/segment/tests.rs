@@ -20,7 +20,8 @@ fn a_frame_is_what_the_docs_say() {
     expected.extend_from_slice(&crc32fast::hash(b"abc").to_le_bytes());
     expected.extend_from_slice(b"abc");
     assert_eq!(frame, expected);
-    let (read, valid_len, torn, damage) = parse_segment(&frame);
+    let ParsedSegment { frames: read, valid_len, torn_tail: torn, damage, .. } =
+        parse_segment(&frame);
     assert_eq!(payloads(&read), [b"abc".to_vec()]);
     assert_eq!((valid_len, torn, damage.len()), (15, None, 0));
 }
@@ -30,7 +31,8 @@ fn every_cut_of_the_last_frame_is_a_torn_tail_and_keeps_the_frames_before() {
     let whole = frames(&[b"one", b"two", b"three, the last"]);
     let last_start = whole.len() - (FRAME_HEADER_LEN + 15);
     for cut in last_start + 1..whole.len() {
-        let (read, valid_len, torn, damage) = parse_segment(&whole[..cut]);
+        let ParsedSegment { frames: read, valid_len, torn_tail: torn, damage, .. } =
+            parse_segment(&whole[..cut]);
         assert_eq!(payloads(&read), [b"one".to_vec(), b"two".to_vec()], "cut at {cut}");
         assert_eq!(valid_len, last_start as u64);
         assert_eq!(torn, Some((cut - last_start) as u64));
@@ -42,12 +44,12 @@ fn every_cut_of_the_last_frame_is_a_torn_tail_and_keeps_the_frames_before() {
 fn zeros_after_the_last_frame_and_a_last_frame_that_fails_are_torn_not_damage() {
     let mut zeros = frames(&[b"kept"]);
     zeros.extend_from_slice(&[0u8; 40]);
-    let (read, _, torn, damage) = parse_segment(&zeros);
+    let ParsedSegment { frames: read, torn_tail: torn, damage, .. } = parse_segment(&zeros);
     assert_eq!((read.len(), torn, damage.len()), (1, Some(40), 0));
     let mut garbled = frames(&[b"kept", b"in flight"]);
     let last = garbled.len() - 1;
     garbled[last] ^= 0xff;
-    let (read, _, torn, damage) = parse_segment(&garbled);
+    let ParsedSegment { frames: read, torn_tail: torn, damage, .. } = parse_segment(&garbled);
     assert_eq!((read.len(), torn.is_some(), damage.len()), (1, true, 0));
 }
 
@@ -58,7 +60,7 @@ fn every_changed_byte_of_a_middle_frame_is_damage_and_the_others_are_read() {
     for position in middle..middle + FRAME_HEADER_LEN + 12 {
         let mut changed = whole.clone();
         changed[position] ^= 0x01;
-        let (read, _, torn, damage) = parse_segment(&changed);
+        let ParsedSegment { frames: read, torn_tail: torn, damage, .. } = parse_segment(&changed);
         assert_eq!(
             payloads(&read),
             [b"first".to_vec(), b"last".to_vec()],
@@ -102,11 +104,11 @@ proptest! {
     ) {
         let refs: Vec<&[u8]> = payloads_in.iter().map(Vec::as_slice).collect();
         let bytes = frames(&refs);
-        let (read, valid_len, torn, damage) = parse_segment(&bytes);
+        let ParsedSegment { frames: read, valid_len, torn_tail: torn, damage, .. } = parse_segment(&bytes);
         prop_assert_eq!(payloads(&read), payloads_in.clone());
         prop_assert_eq!((valid_len as usize, torn, damage.len()), (bytes.len(), None, 0));
         let cut = (bytes.len() as f64 * cut_fraction) as usize;
-        let (read, valid_len, _, damage) = parse_segment(&bytes[..cut]);
+        let ParsedSegment { frames: read, valid_len, damage, .. } = parse_segment(&bytes[..cut]);
         prop_assert!(damage.is_empty());
         let whole_before_cut = read.iter().all(|frame| {
             frame.offset as usize + FRAME_HEADER_LEN + frame.payload.len() <= cut

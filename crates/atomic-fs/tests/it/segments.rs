@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use atomic_fs::segment::{SegmentWriter, encode_frame, parse_segment, read_segment};
+use atomic_fs::segment::{ParsedSegment, SegmentWriter, encode_frame, parse_segment, read_segment};
 use atomic_fs::sim::{Lie, Simulation, StepKind};
 use atomic_fs::{FileLock, replace_locked};
 
@@ -47,7 +47,7 @@ fn crash_suite(lie: Option<Lie>) -> Result<usize, String> {
         for image in &crash.images {
             images += 1;
             let bytes = image.read("s.seg").unwrap_or_default();
-            let (frames, _, _, damage) = parse_segment(bytes);
+            let ParsedSegment { frames, damage, .. } = parse_segment(bytes);
             let got: Vec<Vec<u8>> = frames.into_iter().map(|frame| frame.payload).collect();
             let expected: Vec<Vec<u8>> = (0..got.len()).map(payload).collect();
             let after = crash.after.as_ref().map_or("the start".to_owned(), ToString::to_string);
