@@ -1,9 +1,9 @@
 //! `cargo xtask bench-journal`: journal mode against whole-file mode, the durable floors and
 //! SQLite, all measured in one run on the same disk, printed as markdown with the ratios.
 //!
-//! Everything runs as real processes of the release binary: the hidden `bench-commits`
-//! (commits on one long-lived handle, each timed) and `bench-loads` (cold loads), and
-//! `record event` once per process. The peer is SQLite through Python's `sqlite3` (WAL,
+//! Everything runs as real processes of release binaries: `store-driver commits` (commits on
+//! one long-lived handle, each timed) and `store-driver loads` (cold loads), from the
+//! `agent-metrics-benches` package, and `agent-metrics record event` once per process. The peer is SQLite through Python's `sqlite3` (WAL,
 //! `synchronous=FULL`, one commit per event), beside the floor of a journal commit (append
 //! one line + `fdatasync`, from the same Python process).
 
@@ -97,6 +97,8 @@ pub(crate) fn ms(us: f64) -> String {
 
 struct Bench {
     binary: PathBuf,
+    /// `store-driver`, the measuring process.
+    driver: PathBuf,
     scratch: tempfile::TempDir,
     next: u32,
 }
@@ -157,11 +159,23 @@ impl Bench {
         String::from_utf8(output.stdout).map_err(|err| err.to_string())
     }
 
+    /// Runs `store-driver` on `store` and parses its JSON report.
     fn json(&self, store: &Path, args: &[&str]) -> Result<serde_json::Value, String> {
-        serde_json::from_str(&self.run(store, args, None)?).map_err(|err| err.to_string())
+        let output = Command::new(&self.driver)
+            .arg("--file")
+            .arg(store)
+            .args(["--max-events", "100000"])
+            .args(args)
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|err| err.to_string())?;
+        if !output.status.success() {
+            return Err(format!("store-driver {args:?} failed with {}", output.status));
+        }
+        serde_json::from_slice(&output.stdout).map_err(|err| err.to_string())
     }
 
-    /// `bench-commits` on one handle: (all latencies, latencies of commits without a
+    /// `store-driver commits` on one handle: (all latencies, latencies of commits without a
     /// checkpoint, checkpoints).
     fn handle(&self, store: &Path, count: u32) -> Result<(Vec<f64>, Vec<f64>, usize), String> {
         self.handle_with(store, count, 64)
@@ -176,15 +190,8 @@ impl Bench {
     ) -> Result<(Vec<f64>, Vec<f64>, usize), String> {
         let (count, entries) = (count.to_string(), checkpoint_entries.to_string());
         let prefix = format!("h{}", fastrand::u64(..));
-        let args = [
-            "bench-commits",
-            "--count",
-            &count,
-            "--prefix",
-            &prefix,
-            "--checkpoint-entries",
-            &entries,
-        ];
+        let args =
+            ["commits", "--count", &count, "--prefix", &prefix, "--checkpoint-entries", &entries];
         let report = self.json(store, &args)?;
         let all = floats(&report["latencies_us"]);
         let checkpointed: Vec<u64> =
@@ -224,11 +231,10 @@ impl Bench {
         let count = (loads / ROUNDS).max(1).to_string();
         let (mut with_journal, mut without) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            with_journal.extend(floats(
-                &self.json(&store, &["bench-loads", "--count", &count])?["latencies_us"],
-            ));
+            with_journal
+                .extend(floats(&self.json(&store, &["loads", "--count", &count])?["latencies_us"]));
             without.extend(floats(
-                &self.json(&folded, &["bench-loads", "--count", &count])?["latencies_us"],
+                &self.json(&folded, &["loads", "--count", &count])?["latencies_us"],
             ));
         }
         Ok((summarize(&with_journal), summarize(&without)))
@@ -256,19 +262,15 @@ impl Bench {
         let started = Instant::now();
         let children: Vec<_> = (0..writers)
             .map(|writer| {
-                self.command(
-                    store,
-                    &[
-                        "bench-commits",
-                        "--count",
-                        &count.to_string(),
-                        "--prefix",
-                        &format!("w{writer}"),
-                    ],
-                )
-                .stdout(Stdio::piped())
-                .spawn()
-                .map_err(|err| err.to_string())
+                Command::new(&self.driver)
+                    .arg("--file")
+                    .arg(store)
+                    .args(["--max-events", "100000", "commits", "--count"])
+                    .arg(count.to_string())
+                    .args(["--prefix", &format!("w{writer}")])
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .map_err(|err| err.to_string())
             })
             .collect::<Result<_, _>>()?;
         let mut latencies = Vec::new();
@@ -302,7 +304,9 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         .prefix("bench-journal-")
         .tempdir_in(&target)
         .map_err(|err| err.to_string())?;
-    let mut bench = Bench { binary: target.join("release/agent-metrics"), scratch, next: 0 };
+    let driver = crate::cmd::build_store_driver()?;
+    let mut bench =
+        Bench { binary: target.join("release/agent-metrics"), driver, scratch, next: 0 };
     let n = options.commits;
 
     let peer_dir = bench.scratch.path().join("peer");

@@ -29,3 +29,23 @@ pub(crate) fn exec(command: &mut Command) -> Result<(), String> {
 pub(crate) fn is_installed(program: &str, args: &[&str]) -> bool {
     Command::new(program).args(args).output().is_ok_and(|output| output.status.success())
 }
+
+/// Builds `store-driver` (the `agent-metrics-benches` binary the stress readers and the
+/// journal benchmark run) in release mode and returns its path.
+pub(crate) fn build_store_driver() -> Result<PathBuf, String> {
+    exec(
+        cargo(&[
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "agent-metrics-benches",
+            "--bin",
+            "store-driver",
+        ])
+        .stdout(std::process::Stdio::null()),
+    )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    Ok(target.join("release/store-driver"))
+}

@@ -251,34 +251,6 @@ pub(crate) enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
-    /// A reader for `cargo xtask stress` (internal): loads and validates the store in a loop
-    /// until PATH exists, then prints what it saw as JSON
-    #[command(hide = true)]
-    StressReader {
-        #[arg(long, value_name = "PATH")]
-        until_exists: PathBuf,
-    },
-    /// Measures commits on one long-lived handle, for `cargo xtask bench-journal`
-    /// (internal): prints each commit's latency as JSON
-    #[command(hide = true)]
-    BenchCommits {
-        /// How many commits
-        #[arg(long)]
-        count: u32,
-        /// A prefix that makes this writer's event ids unique
-        #[arg(long)]
-        prefix: String,
-        /// Checkpoint after this many journal entries (journal mode)
-        #[arg(long, default_value_t = metrics_store::DEFAULT_CHECKPOINT_ENTRIES)]
-        checkpoint_entries: usize,
-    },
-    /// Measures cold loads, for `cargo xtask bench-journal` (internal)
-    #[command(hide = true)]
-    BenchLoads {
-        /// How many loads
-        #[arg(long)]
-        count: u32,
-    },
     /// One writer process of `demo` (internal)
     #[command(hide = true)]
     DemoWorker {

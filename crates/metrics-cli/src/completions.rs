@@ -6,7 +6,7 @@
 //! - bash: for a binary name with a hyphen, the generator names its states
 //!   `agent__metrics__subcmd__events` where it sets them and `agent__subcmd__metrics__subcmd__events`
 //!   where it matches them, so nothing completes after the first word;
-//! - every shell: hidden subcommands (`stress-reader`, `demo-worker`, internal) are offered.
+//! - every shell: the hidden subcommand (`demo-worker`, internal) is offered.
 
 use clap::CommandFactory;
 use clap_complete::Shell;
@@ -81,7 +81,7 @@ mod tests {
                 }
                 _ => text.lines().any(|l| l.contains(&format!("-a \"{name}\""))),
             };
-            for hidden in ["stress-reader", "demo-worker", "bench-commits", "bench-loads"] {
+            for hidden in ["demo-worker"] {
                 assert!(!offers(hidden), "{shell} offers {hidden}");
             }
             assert!(offers("record"), "{shell} still offers the visible commands");

@@ -4,7 +4,7 @@
 //!
 //! Writers are `agent-metrics record stream` processes: each write (one event or a batch) is
 //! acknowledged only once it is durably stored, and every acknowledgement is logged to the
-//! writer's own file. Readers are `agent-metrics stress-reader` processes loading and
+//! writer's own file. Readers are `store-driver reader` processes (`benches/`) loading and
 //! validating the store without the lock in a tight loop.
 
 mod plan;
@@ -116,6 +116,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     }
     let seed = options.seed.unwrap_or_else(|| fastrand::u64(..));
     exec(cargo(&["build", "--release", "--quiet", "-p", "agent-metrics"]).stdout(Stdio::null()))?;
+    let driver = crate::cmd::build_store_driver()?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), PathBuf::from);
     let binary = target.join("release/agent-metrics");
@@ -142,7 +143,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         )?;
     }
 
-    let outcome = drive(options, seed, &binary, &dir, &store)?;
+    let outcome = drive(options, seed, &Binaries { cli: &binary, driver: &driver }, &dir, &store)?;
     let report = report::Report::gather(options, seed, &binary, &dir, &store, outcome)?;
     report.print(options.json);
     if options.keep {
@@ -169,20 +170,27 @@ pub(crate) struct RunOutcome {
     pub(crate) elapsed: Duration,
 }
 
+/// The release `agent-metrics` the writers run, and `store-driver` the readers run.
+struct Binaries<'a> {
+    cli: &'a Path,
+    driver: &'a Path,
+}
+
 fn drive(
     options: &Options,
     seed: u64,
-    binary: &Path,
+    binaries: &Binaries<'_>,
     dir: &Path,
     store: &Path,
 ) -> Result<RunOutcome, String> {
+    let binary = binaries.cli;
     let stop_readers = dir.join("stop-readers");
     let readers: Vec<Child> = (0..options.readers)
         .map(|_| {
-            Command::new(binary)
+            Command::new(binaries.driver)
                 .arg("--file")
                 .arg(store)
-                .arg("stress-reader")
+                .arg("reader")
                 .arg("--until-exists")
                 .arg(&stop_readers)
                 .stdout(Stdio::piped())

@@ -1,7 +1,6 @@
 //! The commands, one module each, and what they share: the resolved store and the notes
 //! printed to standard error.
 
-mod bench;
 mod check;
 mod demo;
 mod export;
@@ -149,7 +148,6 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
         Command::Record(RecordCommand::Event(args)) => record::event(context, args),
         Command::Record(RecordCommand::Session(args)) => record::session(context, args),
         Command::Record(RecordCommand::Stream { stats }) => record::stream(context, *stats),
-        Command::StressReader { until_exists } => check::stress_reader(context, until_exists),
         Command::Status { watch: true, limit, .. } => watch::run(context, *limit),
         Command::Status { output, limit, .. } => show::status(context, output.json, *limit),
         Command::Agents { output } => show::agents(context, output.json),
@@ -178,10 +176,6 @@ pub(crate) fn run(command: &Command, context: &mut Context) -> Result<String, Cl
         Command::Export { format, output } => export::run(context, *format, output.as_deref()),
         Command::Serve(args) => serve::run(context, args),
         Command::Demo { agents, events } => demo::run(context, *agents, *events),
-        Command::BenchCommits { count, prefix, checkpoint_entries } => {
-            bench::commits(context, *count, prefix, *checkpoint_entries)
-        }
-        Command::BenchLoads { count } => bench::loads(context, *count),
         Command::DemoWorker { agent, events, seed, session } => {
             demo::worker(context, agent, *events, *seed, *session)
         }

@@ -39,5 +39,5 @@ fn bash_completes_subcommands_and_options() {
     assert_eq!(events, ["--status"], "{events:?}");
     let top = complete(script, &["agent-metrics", ""]);
     assert!(top.iter().any(|w| w == "status"), "{top:?}");
-    assert!(!top.iter().any(|w| w == "stress-reader" || w == "demo-worker"), "{top:?}");
+    assert!(!top.iter().any(|w| w == "demo-worker"), "{top:?}");
 }
