@@ -208,3 +208,24 @@ proptest! {
         }
     }
 }
+
+/// Two appenders that both believe they hold the lock (a deleted lock file) and both read the
+/// same generation: with `O_APPEND` each record lands at the end as it is then, so neither
+/// overwrites the other's (a positioned write at the size both read would).
+#[test]
+fn two_appenders_of_one_generation_never_overwrite_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.journal");
+    let lock = crate::FileLock::lock(&dir.path().join("j.lock"), std::time::Duration::from_secs(1))
+        .unwrap();
+    let config = crate::ReplaceConfig { durability: Durability::Full, backup: crate::Backup::None };
+    crate::replace_locked(&path, &encode_record(0, b"marker").unwrap(), &config, &lock).unwrap();
+    let read = read_journal(&path, 1 << 20).unwrap().unwrap();
+    let mut first = JournalWriter::open(&path, &read.identity).unwrap();
+    let mut second = JournalWriter::open(&path, &read.identity).unwrap();
+    first.append(&encode_record(1, b"from the first").unwrap(), &lock, Durability::Full).unwrap();
+    second.append(&encode_record(1, b"from the second").unwrap(), &lock, Durability::Full).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("from the first") && text.contains("from the second"), "{text}");
+}

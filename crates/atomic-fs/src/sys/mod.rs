@@ -68,8 +68,10 @@ pub(crate) trait FileSystem: Sync {
     fn inspect(&self, path: &Path) -> io::Result<Option<Inspection>>;
     /// Opens `path` for reading without following a symbolic link.
     fn open_read(&self, path: &Path) -> io::Result<File>;
-    /// Opens an existing `path` for writing (appending at an offset the caller seeks to),
-    /// without following a symbolic link, creating or truncating anything.
+    /// Opens an existing `path` for appending (`O_APPEND`: every write lands at the end of
+    /// the file as it is then, so two writers that both believe they hold the lock cannot
+    /// overwrite each other's records), without following a symbolic link, creating or
+    /// truncating anything.
     fn open_write(&self, path: &Path) -> io::Result<File>;
     /// Names of the entries of a directory.
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<std::ffi::OsString>>;

@@ -90,7 +90,8 @@ impl FileSystem for RealFileSystem {
 
     fn open_write(&self, path: &Path) -> io::Result<File> {
         // O_NONBLOCK for the same reason as `open_read`: a FIFO must be refused, not waited on.
-        let flags = OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        let flags =
+            OFlags::WRONLY | OFlags::APPEND | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
         let fd = retry_on_interrupt(|| rustix::fs::open(path, flags, Mode::empty()))?;
         Ok(File::from(fd))
     }
