@@ -20,8 +20,9 @@
 //!   flipped newline can merge two records into one failing line. The lines around it are
 //!   still read (each checks itself), and the caller decides what to keep aside.
 //!
-//! Appending ([`JournalWriter::append`]) writes one encoded record at the end the caller read and
-//! flushes it (`fdatasync`) before returning; rewriting (a fresh or repaired journal) goes
+//! Appending ([`JournalWriter::append`]) writes one encoded record at the end (the file is open
+//! with `O_APPEND`, and checked to be the generation the caller read) and flushes it
+//! (`fdatasync`) before returning; rewriting (a fresh or repaired journal) goes
 //! through [`crate::replace_locked`], so it is atomic and durable like any generation.
 //!
 //! ```
