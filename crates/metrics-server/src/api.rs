@@ -129,6 +129,7 @@ async fn metrics(State(app): State<App>, headers: HeaderMap) -> Response {
         ingest: app.ingest_stats(),
         batch_sizes: &app.inner.ingest.batch_sizes,
         write_seconds: &app.inner.ingest.write_seconds,
+        connections: app.inner.connections.stats(),
     };
     let body = encode(&snapshot.state, format, Some(&operations));
     ([(header::CONTENT_TYPE, format.content_type())], body).into_response()

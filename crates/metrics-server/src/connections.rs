@@ -78,6 +78,19 @@ impl Registry {
     }
 }
 
+/// What the accept loop did since the server started, exported on `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionStats {
+    /// Connections accepted.
+    pub accepted: u64,
+    /// Connections closed to make room for a newcomer at the cap (or when out of descriptors).
+    pub evicted: u64,
+    /// Connections answered 503 because every open one was busy at the cap.
+    pub refused_busy: u64,
+    /// Connections open now.
+    pub open: u64,
+}
+
 /// Counts of what the accept loop did, for `/metrics` and tests.
 #[derive(Debug, Default)]
 pub(crate) struct ConnectionCounters {
@@ -85,6 +98,17 @@ pub(crate) struct ConnectionCounters {
     pub(crate) evicted: AtomicU64,
     pub(crate) refused_busy: AtomicU64,
     pub(crate) open: AtomicUsize,
+}
+
+impl ConnectionCounters {
+    pub(crate) fn stats(&self) -> ConnectionStats {
+        ConnectionStats {
+            accepted: self.accepted.load(Ordering::Relaxed),
+            evicted: self.evicted.load(Ordering::Relaxed),
+            refused_busy: self.refused_busy.load(Ordering::Relaxed),
+            open: self.open.load(Ordering::Relaxed) as u64,
+        }
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` turns true, then lets every connection

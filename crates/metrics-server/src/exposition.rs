@@ -62,6 +62,8 @@ pub struct Operations<'a> {
     pub batch_sizes: &'a Histogram,
     /// Seconds per group-committed write.
     pub write_seconds: &'a Histogram,
+    /// What the accept loop did (connections accepted, evicted, refused, open).
+    pub connections: crate::ConnectionStats,
 }
 
 type Labels = Vec<(&'static str, String)>;
@@ -311,6 +313,34 @@ fn register_operations(registry: &mut Registry, operations: &Operations<'_>) {
             None,
             true,
             ingest.failures as f64,
+        ),
+        project_metric(
+            "agent_metrics_server_connections_accepted",
+            "Connections the server accepted",
+            None,
+            true,
+            operations.connections.accepted as f64,
+        ),
+        project_metric(
+            "agent_metrics_server_connections_evicted",
+            "Idle connections closed to make room at the connection cap",
+            None,
+            true,
+            operations.connections.evicted as f64,
+        ),
+        project_metric(
+            "agent_metrics_server_connections_refused",
+            "Connections answered 503 because every open one was busy at the cap",
+            None,
+            true,
+            operations.connections.refused_busy as f64,
+        ),
+        project_metric(
+            "agent_metrics_server_connections_open",
+            "Connections open now",
+            None,
+            false,
+            operations.connections.open as f64,
         ),
     ];
     for metric in metrics {

@@ -17,7 +17,7 @@ pub use metrics_store;
 
 pub use crate::api::router;
 pub use crate::config::{DEFAULT_LISTEN, ServerConfig, read_token_file};
-pub use crate::connections::RESERVED_DESCRIPTORS;
+pub use crate::connections::{ConnectionStats, RESERVED_DESCRIPTORS};
 pub use crate::error::ServerError;
 pub use crate::guard::ACCEPTED_CONTENT_TYPES;
 pub use crate::ingest::{EventsReply, IDLE_CHECKPOINT, IngestStats};

@@ -208,6 +208,14 @@ fn at_the_connection_cap_idle_sockets_give_way_to_a_real_request() {
     assert_eq!(server.get("/healthz").status, 200);
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     drop(idle);
+    // The evictions are visible to an operator.
+    let metrics = server.get("/metrics").body;
+    let evicted = metrics
+        .lines()
+        .find(|line| line.starts_with("agent_metrics_server_connections_evicted_total"))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse::<f64>().ok());
+    assert!(evicted.is_some_and(|n| n >= 48.0), "{evicted:?} in:\n{metrics}");
 }
 
 #[test]
