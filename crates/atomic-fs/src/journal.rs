@@ -47,12 +47,11 @@
 //! ```
 
 use std::fs::File;
-use std::io::{Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::error::{Error, IoResultExt, Op};
-use crate::read::{FileIdentity, identity_of_file};
-use crate::replace::{Durability, flush_file};
+use crate::error::Error;
+use crate::read::FileIdentity;
+use crate::replace::Durability;
 
 /// One record of a journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,9 +276,7 @@ pub fn read_journal(path: &Path, max_len: u64) -> Result<Option<Journal>, Error>
 /// write and a flush, not an `open` and a `close` as well.
 #[derive(Debug)]
 pub struct JournalWriter {
-    file: File,
-    path: PathBuf,
-    identity: FileIdentity,
+    appender: crate::append::Appender,
 }
 
 impl JournalWriter {
@@ -287,24 +284,12 @@ impl JournalWriter {
     /// [`read_journal`] returned it). [`Error::Changed`] when the file is no longer that
     /// generation.
     pub fn open(path: &Path, read: &FileIdentity) -> Result<JournalWriter, Error> {
-        crate::sys::with_file_system(|fs| {
-            let mut file = match fs.open_write(path) {
-                Err(err) if crate::sys::is_symlink_loop(&err) => {
-                    return Err(Error::Symlink { path: path.to_owned() });
-                }
-                other => other.context(Op::Append, path)?,
-            };
-            if identity_of_file(&file).context(Op::Append, path)? != *read {
-                return Err(Error::Changed { path: path.to_owned() });
-            }
-            file.seek(SeekFrom::Start(read.size)).context(Op::Append, path)?;
-            Ok(JournalWriter { file, path: path.to_owned(), identity: *read })
-        })
+        Ok(JournalWriter { appender: crate::append::Appender::open(path, read)? })
     }
 
     /// The generation the next record is appended to.
     pub fn identity(&self) -> FileIdentity {
-        self.identity
+        self.appender.identity()
     }
 
     /// Appends `record` (from [`encode_record`]) and flushes it: when this returns `Ok` with
@@ -323,15 +308,7 @@ impl JournalWriter {
         lock: &crate::FileLock,
         durability: Durability,
     ) -> Result<FileIdentity, Error> {
-        if !lock.is_still_at_path()? {
-            return Err(Error::LockLost { path: lock.path().to_owned() });
-        }
-        crate::sys::with_file_system(|fs| {
-            fs.write_all(&mut self.file, record).context(Op::Append, &self.path)?;
-            flush_file(fs, &self.file, &self.path, durability)?;
-            self.identity = identity_of_file(&self.file).context(Op::Append, &self.path)?;
-            Ok(self.identity)
-        })
+        self.appender.append(record, lock, durability)
     }
 }
 

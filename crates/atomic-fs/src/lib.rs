@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod append;
 mod error;
 pub mod journal;
 mod lock;

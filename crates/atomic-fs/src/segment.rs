@@ -42,12 +42,11 @@
 //! ```
 
 use std::fs::File;
-use std::io::{Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::error::{Error, IoResultExt, Op};
-use crate::read::{FileIdentity, identity_of_file};
-use crate::replace::{Durability, flush_file};
+use crate::error::Error;
+use crate::read::FileIdentity;
+use crate::replace::Durability;
 
 /// The four bytes every frame starts with.
 pub const FRAME_MAGIC: [u8; 4] = *b"AMF1";
@@ -252,9 +251,7 @@ pub fn read_segment(path: &Path, max_len: u64) -> Result<Option<Segment>, Error>
 /// A segment open for appending at its end, kept between commits.
 #[derive(Debug)]
 pub struct SegmentWriter {
-    file: File,
-    path: PathBuf,
-    identity: FileIdentity,
+    appender: crate::append::Appender,
 }
 
 impl SegmentWriter {
@@ -262,24 +259,12 @@ impl SegmentWriter {
     /// [`read_segment`] returned it, clean). [`Error::Changed`] when the file is no longer
     /// that generation.
     pub fn open(path: &Path, read: &FileIdentity) -> Result<SegmentWriter, Error> {
-        crate::sys::with_file_system(|fs| {
-            let mut file = match fs.open_write(path) {
-                Err(err) if crate::sys::is_symlink_loop(&err) => {
-                    return Err(Error::Symlink { path: path.to_owned() });
-                }
-                other => other.context(Op::Append, path)?,
-            };
-            if identity_of_file(&file).context(Op::Append, path)? != *read {
-                return Err(Error::Changed { path: path.to_owned() });
-            }
-            file.seek(SeekFrom::Start(read.size)).context(Op::Append, path)?;
-            Ok(SegmentWriter { file, path: path.to_owned(), identity: *read })
-        })
+        Ok(SegmentWriter { appender: crate::append::Appender::open(path, read)? })
     }
 
     /// The generation the next frame is appended to.
     pub fn identity(&self) -> FileIdentity {
-        self.identity
+        self.appender.identity()
     }
 
     /// Appends `frame` (from [`encode_frame`]) and flushes it: when this returns `Ok` with
@@ -294,15 +279,7 @@ impl SegmentWriter {
         lock: &crate::FileLock,
         durability: Durability,
     ) -> Result<FileIdentity, Error> {
-        if !lock.is_still_at_path()? {
-            return Err(Error::LockLost { path: lock.path().to_owned() });
-        }
-        crate::sys::with_file_system(|fs| {
-            fs.write_all(&mut self.file, frame).context(Op::Append, &self.path)?;
-            flush_file(fs, &self.file, &self.path, durability)?;
-            self.identity = identity_of_file(&self.file).context(Op::Append, &self.path)?;
-            Ok(self.identity)
-        })
+        self.appender.append(frame, lock, durability)
     }
 }
 
